@@ -1,0 +1,81 @@
+/*
+ * common.c - small helpers shared by transports: names, whole-message
+ * stream I/O, shared anonymous memory, peer liveness.
+ */
+#define _GNU_SOURCE
+#include "ipc.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+int ipcb_name(char *buf, size_t n, const char *prefix,
+	      const struct ipcb_chan_config *cfg, const char *suffix)
+{
+	int len = snprintf(buf, n, "%s%s-%u%s", prefix, cfg->run_tag,
+			   cfg->index, suffix);
+	if (len < 0 || (size_t)len >= n)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+int ipcb_read_full(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t r = read(fd, p + done, len - done);
+		if (r > 0) {
+			done += (size_t)r;
+		} else if (r == 0) {
+			return done == 0 ? -EPIPE : -EPROTO;
+		} else if (errno != EINTR) {
+			return errno == ECONNRESET ? -EPIPE : -errno;
+		}
+	}
+	return 0;
+}
+
+int ipcb_write_full(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t w = write(fd, p + done, len - done);
+		if (w >= 0)
+			done += (size_t)w;
+		else if (errno != EINTR)
+			return -errno;
+	}
+	return 0;
+}
+
+void *ipcb_map_shared(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+bool ipcb_pid_alive(pid_t pid)
+{
+	return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
+}
+
+int ipcb_read_proc_ulong(const char *path, unsigned long *out)
+{
+	FILE *f = fopen(path, "re");
+	int rc = 0;
+
+	if (!f)
+		return -errno;
+	if (fscanf(f, "%lu", out) != 1)
+		rc = -EIO;
+	fclose(f);
+	return rc;
+}
