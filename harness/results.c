@@ -1,0 +1,777 @@
+/*
+ * results.c - result sets: names of enums, keys, and the table, CSV and
+ * JSON writers and readers. The formats are documented in results/SCHEMA.md
+ * and are a stable interface. JSON goes through jansson, never by hand.
+ */
+#define _GNU_SOURCE
+#include "harness/results.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+void ipcb_results_init(struct ipcb_results *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->ctx.cpu_work_iters_per_us = NAN;
+	r->ctx.limit_pingpong_ns = NAN;
+	r->ctx.limit_memcpy_64k_bps = NAN;
+}
+
+void ipcb_results_free(struct ipcb_results *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		free(r->v[i].reps);
+	free(r->v);
+	free(r->ctx.command_line);
+	ipcb_results_init(r);
+}
+
+int ipcb_results_add(struct ipcb_results *r, struct ipcb_result *res)
+{
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? 2 * r->cap : 16;
+		struct ipcb_result *v = realloc(r->v, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		r->v = v;
+		r->cap = cap;
+	}
+	r->v[r->n++] = *res;
+	res->reps = NULL;
+	return 0;
+}
+
+static const char *const pattern_names[] = { "latency", "throughput" };
+static const char *const topology_names[] = { "pairs", "shared" };
+static const char *const workers_names[] = { "process", "thread",
+					     "sequential" };
+static const char *const status_names[] = { "ok", "not_applicable",
+					    "failed" };
+
+const char *ipcb_pattern_name(enum ipcb_pattern p)
+{
+	return pattern_names[p];
+}
+
+const char *ipcb_topology_name(enum ipcb_topology t)
+{
+	return topology_names[t];
+}
+
+const char *ipcb_workers_name(enum ipcb_workers w)
+{
+	return workers_names[w];
+}
+
+const char *ipcb_status_name(enum ipcb_status s)
+{
+	return status_names[s];
+}
+
+static int name_index(const char *const *names, size_t n, const char *s)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s && strcmp(names[i], s) == 0)
+			return (int)i;
+	return -1;
+}
+#define NAME_INDEX(names, s) \
+	name_index(names, sizeof(names) / sizeof(names[0]), s)
+
+bool ipcb_key_equal(const struct ipcb_config_key *a,
+		    const struct ipcb_config_key *b)
+{
+	return strcmp(a->transport, b->transport) == 0 &&
+	       a->pattern == b->pattern && a->procs == b->procs &&
+	       a->size == b->size && a->topology == b->topology &&
+	       a->producers == b->producers && a->consumers == b->consumers &&
+	       strcmp(a->work, b->work) == 0 && a->workers == b->workers;
+}
+
+void ipcb_key_name(const struct ipcb_config_key *k, char *buf, size_t n)
+{
+	int len = snprintf(buf, n, "%s/%s/procs:%u/size:%llu", k->transport,
+			   ipcb_pattern_name(k->pattern), k->procs,
+			   (unsigned long long)k->size);
+
+	if (k->topology != IPCB_PAIRS && len >= 0 && (size_t)len < n)
+		len += snprintf(buf + len, n - (size_t)len,
+				"/topology:%s/producers:%u/consumers:%u",
+				ipcb_topology_name(k->topology), k->producers,
+				k->consumers);
+	if (strcmp(k->work, "none") != 0 && len >= 0 && (size_t)len < n)
+		len += snprintf(buf + len, n - (size_t)len, "/work:%s", k->work);
+	if (k->workers != IPCB_PROCESS && len >= 0 && (size_t)len < n)
+		snprintf(buf + len, n - (size_t)len, "/workers:%s",
+			 ipcb_workers_name(k->workers));
+}
+
+/* ---- table ---- */
+
+static void fmt_ns(char *buf, size_t n, double ns)
+{
+	if (isnan(ns))
+		snprintf(buf, n, "-");
+	else if (ns < 10e3)
+		snprintf(buf, n, "%.0fns", ns);
+	else if (ns < 10e6)
+		snprintf(buf, n, "%.1fus", ns / 1e3);
+	else
+		snprintf(buf, n, "%.1fms", ns / 1e6);
+}
+
+static void fmt_rate(char *buf, size_t n, double v, const char *unit)
+{
+	if (isnan(v))
+		snprintf(buf, n, "-");
+	else if (v >= 1e9)
+		snprintf(buf, n, "%.2fG%s", v / 1e9, unit);
+	else if (v >= 1e6)
+		snprintf(buf, n, "%.2fM%s", v / 1e6, unit);
+	else if (v >= 1e3)
+		snprintf(buf, n, "%.1fk%s", v / 1e3, unit);
+	else
+		snprintf(buf, n, "%.0f%s", v, unit);
+}
+
+static void fmt_size(char *buf, size_t n, uint64_t s)
+{
+	if (s >= (1u << 20) && s % (1u << 20) == 0)
+		snprintf(buf, n, "%lluM", (unsigned long long)(s >> 20));
+	else if (s >= 1024 && s % 1024 == 0)
+		snprintf(buf, n, "%lluK", (unsigned long long)(s >> 10));
+	else
+		snprintf(buf, n, "%llu", (unsigned long long)s);
+}
+
+int ipcb_write_table(FILE *f, const struct ipcb_results *r)
+{
+	fprintf(f, "%-13s %-4s %5s %6s %-9s %-9s %-10s %8s %8s %8s %8s %9s "
+		   "%9s %7s %s\n",
+		"transport", "pat", "procs", "size", "topo", "work", "workers",
+		"p50", "p99", "p99.9", "max", "msgs/s", "bytes/s", "speedup",
+		"verified");
+	for (size_t i = 0; i < r->n; i++) {
+		const struct ipcb_result *x = &r->v[i];
+		const struct ipcb_config_key *k = &x->key;
+		char size[24], topo[24], p50[16], p99[16], p999[16], max[16];
+		char mps[16], bps[16], speed[16];
+		const struct ipcb_latency *l = &x->lat;
+		bool lat = x->has_latency;
+
+		fmt_size(size, sizeof(size), k->size);
+		if (k->topology == IPCB_SHARED)
+			snprintf(topo, sizeof(topo), "%u>%u", k->producers,
+				 k->consumers);
+		else
+			snprintf(topo, sizeof(topo), "pairs");
+		fprintf(f, "%-13s %-4s %5u %6s %-9s %-9s %-10s ", k->transport,
+			k->pattern == IPCB_LATENCY ? "lat" : "tput", k->procs,
+			size, topo, k->work, ipcb_workers_name(k->workers));
+		if (x->status != IPCB_OK) {
+			fprintf(f, "%s: %s\n",
+				x->status == IPCB_FAILED ? "FAILED"
+							 : "not applicable",
+				x->reason);
+			continue;
+		}
+		fmt_ns(p50, sizeof(p50), lat ? l->p50 : NAN);
+		fmt_ns(p99, sizeof(p99), lat ? l->p99 : NAN);
+		fmt_ns(p999, sizeof(p999), lat ? l->p999 : NAN);
+		fmt_ns(max, sizeof(max), lat ? l->max : NAN);
+		fmt_rate(mps, sizeof(mps), x->msgs_per_s, "");
+		fmt_rate(bps, sizeof(bps), x->bytes_per_s, "B");
+		if (isnan(x->speedup))
+			snprintf(speed, sizeof(speed), "-");
+		else
+			snprintf(speed, sizeof(speed), "%.2fx", x->speedup);
+		fprintf(f, "%8s %8s %8s %8s %9s %9s %7s ", p50, p99, p999, max,
+			mps, bps, speed);
+		if (x->lost || x->duplicated || x->corrupt)
+			fprintf(f, "LOST %llu DUP %llu CORRUPT %llu\n",
+				(unsigned long long)x->lost,
+				(unsigned long long)x->duplicated,
+				(unsigned long long)x->corrupt);
+		else
+			fprintf(f, "%llu ok\n",
+				(unsigned long long)x->messages);
+	}
+	fprintf(f, "latency: %s; %u CPUs, %s, %s%s\n",
+		"round trip (lat) or one way under load (tput)",
+		r->ctx.cpu_count, r->ctx.cpu_model, r->ctx.placement,
+		r->ctx.partial ? "; PARTIAL: interrupted" : "");
+	return ferror(f) ? -EIO : 0;
+}
+
+/* ---- CSV ---- */
+
+static const char *const csv_columns[] = {
+	"transport", "pattern", "procs", "size", "messages", "lost",
+	"duplicated", "corrupt", "duration_s", "lat_kind", "lat_min_ns",
+	"lat_mean_ns", "lat_p50_ns", "lat_p90_ns", "lat_p99_ns",
+	"lat_p999_ns", "lat_max_ns", "msgs_per_s", "bytes_per_s",
+	"topology", "producers", "consumers", "work", "workers", "repeat",
+	"msgs_per_s_min", "msgs_per_s_max", "msgs_per_s_cv", "lat_p50_cv",
+	"speedup", "status", "reason", "chunk", "detail", "cpus",
+	"speedup_vs",
+};
+#define NCSV (sizeof(csv_columns) / sizeof(csv_columns[0]))
+
+static void csv_num(FILE *f, double v)
+{
+	if (!isnan(v))
+		fprintf(f, "%.6g", v);
+	fputc(',', f);
+}
+
+/* Quotes a string cell when it holds a comma, quote or newline. */
+static void csv_str(FILE *f, const char *s, char end)
+{
+	if (strpbrk(s, ",\"\n")) {
+		fputc('"', f);
+		for (; *s; s++) {
+			if (*s == '"')
+				fputc('"', f);
+			fputc(*s, f);
+		}
+		fputc('"', f);
+	} else {
+		fputs(s, f);
+	}
+	fputc(end, f);
+}
+
+int ipcb_write_csv(FILE *f, const struct ipcb_results *r)
+{
+	for (size_t c = 0; c < NCSV; c++)
+		fprintf(f, "%s%c", csv_columns[c], c + 1 < NCSV ? ',' : '\n');
+	for (size_t i = 0; i < r->n; i++) {
+		const struct ipcb_result *x = &r->v[i];
+		const struct ipcb_config_key *k = &x->key;
+		bool ok = x->status == IPCB_OK, lat = ok && x->has_latency;
+		const struct ipcb_latency *l = &x->lat;
+
+		csv_str(f, k->transport, ',');
+		fprintf(f, "%s,%u,%llu,", ipcb_pattern_name(k->pattern),
+			k->procs, (unsigned long long)k->size);
+		if (ok)
+			fprintf(f, "%llu,%llu,%llu,%llu,",
+				(unsigned long long)x->messages,
+				(unsigned long long)x->lost,
+				(unsigned long long)x->duplicated,
+				(unsigned long long)x->corrupt);
+		else
+			fputs(",,,,", f);
+		csv_num(f, ok ? x->duration_s : NAN);
+		fprintf(f, "%s,", lat ? (x->latency_rtt ? "rtt" : "one_way")
+				      : "");
+		csv_num(f, lat ? l->min : NAN);
+		csv_num(f, lat ? l->mean : NAN);
+		csv_num(f, lat ? l->p50 : NAN);
+		csv_num(f, lat ? l->p90 : NAN);
+		csv_num(f, lat ? l->p99 : NAN);
+		csv_num(f, lat ? l->p999 : NAN);
+		csv_num(f, lat ? l->max : NAN);
+		csv_num(f, ok ? x->msgs_per_s : NAN);
+		csv_num(f, ok ? x->bytes_per_s : NAN);
+		fprintf(f, "%s,%u,%u,", ipcb_topology_name(k->topology),
+			k->producers, k->consumers);
+		csv_str(f, k->work, ',');
+		fprintf(f, "%s,%u,", ipcb_workers_name(k->workers), x->repeat);
+		csv_num(f, ok ? x->tput_min : NAN);
+		csv_num(f, ok ? x->tput_max : NAN);
+		csv_num(f, ok ? x->tput_cv : NAN);
+		csv_num(f, lat ? x->p50_cv : NAN);
+		csv_num(f, ok ? x->speedup : NAN);
+		fprintf(f, "%s,", ipcb_status_name(x->status));
+		csv_str(f, x->reason, ',');
+		fprintf(f, "%llu,", (unsigned long long)x->chunk);
+		csv_str(f, x->detail, ',');
+		csv_str(f, x->cpus, ',');
+		csv_str(f, ok && !isnan(x->speedup) ? x->speedup_vs : "", '\n');
+	}
+	return ferror(f) ? -EIO : 0;
+}
+
+/* ---- JSON ---- */
+
+static json_t *jnum(double v)
+{
+	return isnan(v) ? json_null() : json_real(v);
+}
+
+static json_t *latency_json(const struct ipcb_latency *l)
+{
+	return json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "min", jnum(l->min),
+			 "mean", jnum(l->mean), "p50", jnum(l->p50), "p90",
+			 jnum(l->p90), "p99", jnum(l->p99), "p999",
+			 jnum(l->p999), "max", jnum(l->max));
+}
+
+static json_t *context_json(const struct ipcb_context *c)
+{
+	json_t *o = json_pack(
+		"{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:i,s:{s:I,s:I},s:s,s:o}",
+		"command_line", c->command_line ? c->command_line : "",
+		"version", c->version, "git_revision", c->git_revision,
+		"start_time", c->start_time, "end_time", c->end_time,
+		"hostname", c->hostname, "kernel", c->kernel, "cpu_model",
+		c->cpu_model, "cpu_count", (int)c->cpu_count, "mq", "msg_max",
+		(json_int_t)c->mq_msg_max, "msgsize_max",
+		(json_int_t)c->mq_msgsize_max, "placement", c->placement,
+		"cpu_work_iters_per_us", jnum(c->cpu_work_iters_per_us));
+
+	if (o && c->has_limits)
+		json_object_set_new(o, "limits",
+				    json_pack("{s:o,s:o}", "pingpong_ns",
+					      jnum(c->limit_pingpong_ns),
+					      "memcpy_64k_bytes_per_s",
+					      jnum(c->limit_memcpy_64k_bps)));
+	return o;
+}
+
+static json_t *result_json(const struct ipcb_result *x)
+{
+	const struct ipcb_config_key *k = &x->key;
+	bool ok = x->status == IPCB_OK, lat = ok && x->has_latency;
+	json_t *reps = json_array();
+	json_t *o;
+
+	for (unsigned i = 0; ok && reps && i < x->repeat && x->reps; i++)
+		json_array_append_new(
+			reps, json_pack("{s:o,s:o,s:o}", "msgs_per_s",
+					jnum(x->reps[i].msgs_per_s),
+					"bytes_per_s",
+					jnum(x->reps[i].bytes_per_s),
+					"latency_ns",
+					lat ? latency_json(&x->reps[i].lat)
+					    : json_null()));
+	o = json_pack(
+		"{s:s,s:s,s:i,s:I,s:s,s:i,s:i,s:s,s:s,s:s,s:o,s:i}",
+		"transport", k->transport, "pattern",
+		ipcb_pattern_name(k->pattern), "procs", (int)k->procs, "size",
+		(json_int_t)k->size, "topology",
+		ipcb_topology_name(k->topology), "producers",
+		(int)k->producers, "consumers", (int)k->consumers, "work",
+		k->work, "workers", ipcb_workers_name(k->workers), "status",
+		ipcb_status_name(x->status), "reason",
+		x->status == IPCB_OK ? json_null() : json_string(x->reason),
+		"repeat", (int)x->repeat);
+	if (!o || !reps) {
+		json_decref(o);
+		json_decref(reps);
+		return NULL;
+	}
+	if (ok) {
+		json_object_update_new(
+			o,
+			json_pack("{s:I,s:I,s:I,s:I,s:o,s:o,s:o,s:o,s:o,s:o,"
+				  "s:{s:o,s:o,s:o,s:o}}",
+				  "messages", (json_int_t)x->messages, "lost",
+				  (json_int_t)x->lost, "duplicated",
+				  (json_int_t)x->duplicated, "corrupt",
+				  (json_int_t)x->corrupt, "duration_s",
+				  jnum(x->duration_s), "latency_kind",
+				  lat ? json_string(x->latency_rtt ? "rtt"
+								   : "one_way")
+				      : json_null(),
+				  "latency_ns",
+				  lat ? latency_json(&x->lat) : json_null(),
+				  "msgs_per_s", jnum(x->msgs_per_s),
+				  "bytes_per_s", jnum(x->bytes_per_s),
+				  "speedup", jnum(x->speedup), "spread",
+				  "msgs_per_s_min", jnum(x->tput_min),
+				  "msgs_per_s_max", jnum(x->tput_max),
+				  "msgs_per_s_cv", jnum(x->tput_cv),
+				  "lat_p50_cv", jnum(lat ? x->p50_cv : NAN)));
+	}
+	json_object_update_new(o, json_pack("{s:o,s:I,s:s,s:s,s:o}",
+					    "speedup_vs",
+					    ok && !isnan(x->speedup)
+						    ? json_string(x->speedup_vs)
+						    : json_null(),
+					    "chunk", (json_int_t)x->chunk,
+					    "detail", x->detail, "cpus",
+					    x->cpus, "repetitions", reps));
+	return o;
+}
+
+int ipcb_write_json(FILE *f, const struct ipcb_results *r)
+{
+	json_t *results = json_array();
+	json_t *root;
+	int rc;
+
+	for (size_t i = 0; results && i < r->n; i++) {
+		json_t *x = result_json(&r->v[i]);
+		if (!x || json_array_append_new(results, x)) {
+			json_decref(results);
+			return -ENOMEM;
+		}
+	}
+	root = json_pack("{s:i,s:s,s:b,s:o,s:o}", "schema_version",
+			 IPCB_SCHEMA_VERSION, "tool", "ipcbench", "partial",
+			 r->ctx.partial, "context", context_json(&r->ctx),
+			 "results", results);
+	if (!root)
+		return -ENOMEM;
+	rc = json_dumpf(root, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+					 JSON_REAL_PRECISION(10));
+	fputc('\n', f);
+	json_decref(root);
+	return rc || ferror(f) ? -EIO : 0;
+}
+
+/* ---- readers ---- */
+
+static double num_of(json_t *v)
+{
+	return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+static void copy_str(char *dst, size_t n, json_t *v)
+{
+	snprintf(dst, n, "%s", json_is_string(v) ? json_string_value(v) : "");
+}
+
+static void latency_of(json_t *o, struct ipcb_latency *l)
+{
+	l->min = num_of(json_object_get(o, "min"));
+	l->mean = num_of(json_object_get(o, "mean"));
+	l->p50 = num_of(json_object_get(o, "p50"));
+	l->p90 = num_of(json_object_get(o, "p90"));
+	l->p99 = num_of(json_object_get(o, "p99"));
+	l->p999 = num_of(json_object_get(o, "p999"));
+	l->max = num_of(json_object_get(o, "max"));
+}
+
+static int key_of(json_t *o, struct ipcb_config_key *k, char *err,
+		  size_t errlen, size_t i)
+{
+	int pat = NAME_INDEX(pattern_names,
+			     json_string_value(json_object_get(o, "pattern")));
+	int top = NAME_INDEX(topology_names,
+			     json_string_value(json_object_get(o, "topology")));
+	int wrk = NAME_INDEX(workers_names,
+			     json_string_value(json_object_get(o, "workers")));
+	json_t *procs = json_object_get(o, "procs");
+	json_t *size = json_object_get(o, "size");
+
+	if (!json_is_string(json_object_get(o, "transport")) || pat < 0 ||
+	    !json_is_integer(procs) || !json_is_integer(size)) {
+		snprintf(err, errlen,
+			 "result %zu lacks transport, pattern, procs or size",
+			 i);
+		return -EINVAL;
+	}
+	copy_str(k->transport, sizeof(k->transport),
+		 json_object_get(o, "transport"));
+	k->pattern = (enum ipcb_pattern)pat;
+	k->procs = (unsigned)json_integer_value(procs);
+	k->size = (uint64_t)json_integer_value(size);
+	k->topology = top < 0 ? IPCB_PAIRS : (enum ipcb_topology)top;
+	k->workers = wrk < 0 ? IPCB_PROCESS : (enum ipcb_workers)wrk;
+	k->producers = (unsigned)json_integer_value(json_object_get(o, "producers"));
+	k->consumers = (unsigned)json_integer_value(json_object_get(o, "consumers"));
+	copy_str(k->work, sizeof(k->work), json_object_get(o, "work"));
+	if (!k->work[0])
+		strcpy(k->work, "none");
+	return 0;
+}
+
+static int result_of(json_t *o, struct ipcb_result *x, char *err,
+		     size_t errlen, size_t i)
+{
+	json_t *lat = json_object_get(o, "latency_ns");
+	json_t *spread = json_object_get(o, "spread");
+	json_t *reps = json_object_get(o, "repetitions");
+	int st = NAME_INDEX(status_names,
+			    json_string_value(json_object_get(o, "status")));
+	int rc;
+
+	memset(x, 0, sizeof(*x));
+	if (!json_is_object(o)) {
+		snprintf(err, errlen, "result %zu is not an object", i);
+		return -EINVAL;
+	}
+	rc = key_of(o, &x->key, err, errlen, i);
+	if (rc)
+		return rc;
+	x->status = st < 0 ? IPCB_OK : (enum ipcb_status)st;
+	copy_str(x->reason, sizeof(x->reason), json_object_get(o, "reason"));
+	x->repeat = (unsigned)json_integer_value(json_object_get(o, "repeat"));
+	x->messages = (uint64_t)json_integer_value(json_object_get(o, "messages"));
+	x->lost = (uint64_t)json_integer_value(json_object_get(o, "lost"));
+	x->duplicated = (uint64_t)json_integer_value(json_object_get(o, "duplicated"));
+	x->corrupt = (uint64_t)json_integer_value(json_object_get(o, "corrupt"));
+	x->duration_s = num_of(json_object_get(o, "duration_s"));
+	x->has_latency = json_is_object(lat);
+	x->latency_rtt = json_is_string(json_object_get(o, "latency_kind")) &&
+			 strcmp(json_string_value(json_object_get(o, "latency_kind")),
+				"rtt") == 0;
+	if (x->has_latency)
+		latency_of(lat, &x->lat);
+	else
+		latency_of(json_null(), &x->lat);
+	x->msgs_per_s = num_of(json_object_get(o, "msgs_per_s"));
+	x->bytes_per_s = num_of(json_object_get(o, "bytes_per_s"));
+	x->speedup = num_of(json_object_get(o, "speedup"));
+	x->tput_min = num_of(json_object_get(spread, "msgs_per_s_min"));
+	x->tput_max = num_of(json_object_get(spread, "msgs_per_s_max"));
+	x->tput_cv = num_of(json_object_get(spread, "msgs_per_s_cv"));
+	x->p50_cv = num_of(json_object_get(spread, "lat_p50_cv"));
+	x->chunk = (uint64_t)json_integer_value(json_object_get(o, "chunk"));
+	copy_str(x->detail, sizeof(x->detail), json_object_get(o, "detail"));
+	copy_str(x->cpus, sizeof(x->cpus), json_object_get(o, "cpus"));
+	copy_str(x->speedup_vs, sizeof(x->speedup_vs),
+		 json_object_get(o, "speedup_vs"));
+	if (json_array_size(reps) > IPCB_MAX_REPEAT) {
+		snprintf(err, errlen, "result %zu has more than %d repetitions",
+			 i, IPCB_MAX_REPEAT);
+		return -EINVAL;
+	}
+	if (json_array_size(reps) > 0) {
+		x->repeat = (unsigned)json_array_size(reps);
+		x->reps = calloc(x->repeat, sizeof(*x->reps));
+		if (!x->reps)
+			return -ENOMEM;
+		for (unsigned j = 0; j < x->repeat; j++) {
+			json_t *r = json_array_get(reps, j);
+			x->reps[j].msgs_per_s = num_of(json_object_get(r, "msgs_per_s"));
+			x->reps[j].bytes_per_s = num_of(json_object_get(r, "bytes_per_s"));
+			latency_of(json_object_get(r, "latency_ns"), &x->reps[j].lat);
+		}
+	}
+	return 0;
+}
+
+static void context_of(json_t *c, struct ipcb_context *ctx)
+{
+	json_t *mq = json_object_get(c, "mq");
+	json_t *lim = json_object_get(c, "limits");
+	const char *cl = json_string_value(json_object_get(c, "command_line"));
+
+	ctx->command_line = cl ? strdup(cl) : NULL;
+	copy_str(ctx->version, sizeof(ctx->version), json_object_get(c, "version"));
+	copy_str(ctx->git_revision, sizeof(ctx->git_revision),
+		 json_object_get(c, "git_revision"));
+	copy_str(ctx->start_time, sizeof(ctx->start_time),
+		 json_object_get(c, "start_time"));
+	copy_str(ctx->end_time, sizeof(ctx->end_time), json_object_get(c, "end_time"));
+	copy_str(ctx->hostname, sizeof(ctx->hostname), json_object_get(c, "hostname"));
+	copy_str(ctx->kernel, sizeof(ctx->kernel), json_object_get(c, "kernel"));
+	copy_str(ctx->cpu_model, sizeof(ctx->cpu_model),
+		 json_object_get(c, "cpu_model"));
+	copy_str(ctx->placement, sizeof(ctx->placement),
+		 json_object_get(c, "placement"));
+	ctx->cpu_count = (unsigned)json_integer_value(json_object_get(c, "cpu_count"));
+	ctx->mq_msg_max = (unsigned long)json_integer_value(json_object_get(mq, "msg_max"));
+	ctx->mq_msgsize_max =
+		(unsigned long)json_integer_value(json_object_get(mq, "msgsize_max"));
+	ctx->cpu_work_iters_per_us = num_of(json_object_get(c, "cpu_work_iters_per_us"));
+	ctx->has_limits = json_is_object(lim);
+	ctx->limit_pingpong_ns = num_of(json_object_get(lim, "pingpong_ns"));
+	ctx->limit_memcpy_64k_bps = num_of(json_object_get(lim, "memcpy_64k_bytes_per_s"));
+}
+
+static int read_json(const char *path, struct ipcb_results *r, char *err,
+		     size_t errlen)
+{
+	json_error_t je;
+	json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+	json_t *results;
+	int rc = 0;
+
+	if (!root) {
+		snprintf(err, errlen, "%s: not valid JSON (line %d: %s)", path,
+			 je.line, je.text);
+		return -EINVAL;
+	}
+	results = json_object_get(root, "results");
+	if (!json_is_object(root) ||
+	    !json_is_integer(json_object_get(root, "schema_version")) ||
+	    !json_is_array(results)) {
+		snprintf(err, errlen,
+			 "%s: not an ipcbench results file (no schema_version "
+			 "and results array)", path);
+		rc = -EINVAL;
+		goto out;
+	}
+	if (json_integer_value(json_object_get(root, "schema_version")) !=
+	    IPCB_SCHEMA_VERSION) {
+		snprintf(err, errlen, "%s: schema_version %lld, this ipcbench "
+			 "reads %d", path,
+			 (long long)json_integer_value(json_object_get(root, "schema_version")),
+			 IPCB_SCHEMA_VERSION);
+		rc = -EINVAL;
+		goto out;
+	}
+	context_of(json_object_get(root, "context"), &r->ctx);
+	r->ctx.partial = json_is_true(json_object_get(root, "partial"));
+	for (size_t i = 0; i < json_array_size(results); i++) {
+		struct ipcb_result x;
+		rc = result_of(json_array_get(results, i), &x, err, errlen, i);
+		if (!rc)
+			rc = ipcb_results_add(r, &x);
+		free(x.reps);
+		if (rc) {
+			if (rc == -ENOMEM)
+				snprintf(err, errlen, "out of memory");
+			goto out;
+		}
+	}
+out:
+	json_decref(root);
+	return rc;
+}
+
+/* Splits one CSV record (RFC 4180 quoting) into at most max cells, in place.
+ * Returns the cell count. */
+static size_t csv_split(char *line, char **cells, size_t max)
+{
+	size_t n = 0;
+	char *p = line, *w;
+
+	while (n < max) {
+		cells[n++] = w = p;
+		if (*p == '"') {
+			for (p++; *p; p++) {
+				if (*p == '"' && p[1] == '"')
+					*w++ = *++p;
+				else if (*p == '"')
+					{ p++; break; }
+				else
+					*w++ = *p;
+			}
+		}
+		while (*p && *p != ',' && *p != '\n' && *p != '\r')
+			*w++ = *p++;
+		if (*p != ',') {
+			*w = '\0';
+			break;
+		}
+		*w = '\0';
+		p++;
+	}
+	return n;
+}
+
+static int read_csv(FILE *f, const char *path, struct ipcb_results *r,
+		    char *err, size_t errlen)
+{
+	char *line = NULL, *hdr[NCSV + 8], *cells[NCSV + 8];
+	size_t cap = 0, nh;
+	int col[NCSV];
+	ssize_t len;
+	int rc = 0;
+	size_t row = 0;
+
+	if (getline(&line, &cap, f) < 0) {
+		snprintf(err, errlen, "%s: empty file", path);
+		free(line);
+		return -EINVAL;
+	}
+	nh = csv_split(line, hdr, NCSV + 8);
+	for (size_t c = 0; c < NCSV; c++) {
+		col[c] = -1;
+		for (size_t h = 0; h < nh; h++)
+			if (strcmp(hdr[h], csv_columns[c]) == 0)
+				col[c] = (int)h;
+	}
+	for (size_t c = 0; c < 19; c++)
+		if (col[c] < 0) {
+			snprintf(err, errlen, "%s: not an ipcbench CSV (no "
+				 "column %s)", path, csv_columns[c]);
+			free(line);
+			return -EINVAL;
+		}
+	/* Rebuild as a JSON object per row and reuse the JSON reader's
+	 * validation, so both formats accept exactly the same values. */
+	while ((len = getline(&line, &cap, f)) > 0) {
+		size_t nc = csv_split(line, cells, NCSV + 8);
+		json_t *o = json_object(), *lat = json_object(), *sp = json_object();
+		struct ipcb_result x;
+		row++;
+		if (nc == 1 && cells[0][0] == '\0')
+			continue;
+		for (size_t c = 0; c < NCSV; c++) {
+			const char *name = csv_columns[c], *v;
+			char *end;
+			double d;
+			if (col[c] < 0 || (size_t)col[c] >= nc)
+				continue;
+			v = cells[col[c]];
+			if (!*v)
+				continue;
+			d = strtod(v, &end);
+			json_t *val = *end == '\0' ? (d == (double)(long long)d &&
+						      !strchr(v, '.') && !strchr(v, 'e')
+							? json_integer((json_int_t)d)
+							: json_real(d))
+						   : json_string(v);
+			if (strncmp(name, "lat_", 4) == 0 && strcmp(name, "lat_kind") &&
+			    strcmp(name, "lat_p50_cv")) {
+				char key[16];
+				snprintf(key, sizeof(key), "%.*s", (int)(strlen(name) - 7),
+					 name + 4);
+				json_object_set_new(lat, key, val);
+			} else if (strstr(name, "_min") || strstr(name, "_max") ||
+				   strstr(name, "_cv")) {
+				json_object_set_new(sp, name, val);
+			} else if (strcmp(name, "lat_kind") == 0) {
+				json_object_set_new(o, "latency_kind", val);
+			} else {
+				json_object_set_new(o, name, val);
+			}
+		}
+		json_object_set_new(o, "latency_ns",
+				    json_object_size(lat) ? lat : json_null());
+		if (!json_object_size(lat))
+			json_decref(lat);
+		json_object_set_new(o, "spread", sp);
+		rc = result_of(o, &x, err, errlen, row - 1);
+		json_decref(o);
+		if (!rc)
+			rc = ipcb_results_add(r, &x);
+		free(x.reps);
+		if (rc)
+			break;
+	}
+	free(line);
+	return rc;
+}
+
+int ipcb_read_results(const char *path, struct ipcb_results *r, char *err,
+		      size_t errlen)
+{
+	FILE *f = fopen(path, "re");
+	int c, rc;
+
+	ipcb_results_init(r);
+	if (!f) {
+		rc = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return rc;
+	}
+	do
+		c = fgetc(f);
+	while (c == ' ' || c == '\n' || c == '\t' || c == '\r');
+	if (c == '{') {
+		fclose(f);
+		rc = read_json(path, r, err, errlen);
+	} else {
+		rewind(f);
+		rc = read_csv(f, path, r, err, errlen);
+		fclose(f);
+	}
+	if (rc == 0 && r->n == 0) {
+		snprintf(err, errlen, "%s: no results", path);
+		rc = -EINVAL;
+	}
+	if (rc)
+		ipcb_results_free(r);
+	return rc;
+}
