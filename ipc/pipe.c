@@ -2,11 +2,11 @@
  * pipe.c - anonymous pipes (pipe(2)).
  *
  * One pipe per channel. With one producer and one consumer the pipe is a
- * byte stream: each message is framed by a 4-byte length and written with
- * one writev(); a message larger than the pipe buffer is streamed whole and
- * the consumer reads until it is complete. The consumer reads into its own
- * buffer so that a small message costs one read(), as a real program would
- * do it.
+ * byte stream carrying length-framed messages (framed.h): each message is
+ * written with one writev(); a message larger than the pipe buffer is
+ * streamed whole and the consumer reads until it is complete. The consumer
+ * reads into its own buffer so that a small message costs one read(), as a
+ * real program would do it.
  *
  * Shared by several producers or consumers, a pipe keeps message
  * boundaries only for writes of at most PIPE_BUF bytes, so the channel is
@@ -18,17 +18,14 @@
  * returns -EPIPE.
  */
 #define _GNU_SOURCE
-#include "ipc.h"
+#include "framed.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/uio.h>
 #include <unistd.h>
-
-#define PIPE_RBUF (64 * 1024)
 
 struct pipe_chan {
 	int fd[2];
@@ -38,13 +35,12 @@ struct pipe_chan {
 struct pipe_ep {
 	int fd;
 	bool packet;
-	size_t rpos, rlen; /* unread bytes are rbuf[rpos, rlen) */
-	char rbuf[];
+	struct ipcb_framed_rx rx; /* stream mode consumer only */
 };
 
 static size_t pipe_max_msg(void)
 {
-	return UINT32_MAX;
+	return IPCB_FRAMED_MAX;
 }
 
 static bool pipe_shared(const struct ipcb_chan_config *cfg)
@@ -86,7 +82,9 @@ static int pipe_attach(void *chan, enum ipcb_role role, void **ep)
 {
 	struct pipe_chan *c = chan;
 	bool reader = role == IPCB_CONSUMER;
-	struct pipe_ep *e = malloc(sizeof(*e) + (reader ? PIPE_RBUF : 0));
+	bool stream_reader = reader && !c->packet;
+	struct pipe_ep *e =
+		malloc(sizeof(*e) + (stream_reader ? IPCB_FRAMED_RBUF : 0));
 
 	if (!e)
 		return -ENOMEM;
@@ -97,7 +95,8 @@ static int pipe_attach(void *chan, enum ipcb_role role, void **ep)
 		return err;
 	}
 	e->packet = c->packet;
-	e->rpos = e->rlen = 0;
+	e->rx = (struct ipcb_framed_rx){ .buf = stream_reader ? (char *)(e + 1)
+							      : NULL };
 	*ep = e;
 	return 0;
 }
@@ -128,99 +127,31 @@ static void pipe_need(const struct ipcb_chan_config *cfg, struct ipcb_need *need
 static int pipe_send(void *ep, const void *buf, size_t len)
 {
 	struct pipe_ep *e = ep;
-	uint32_t hdr = (uint32_t)len;
-	struct iovec iov[2] = {
-		{ .iov_base = &hdr, .iov_len = sizeof(hdr) },
-		{ .iov_base = (void *)buf, .iov_len = len },
-	};
-	size_t total = sizeof(hdr) + len;
 	ssize_t w;
 
-	if (e->packet) {
-		w = write(e->fd, buf, len);
-		if (w < 0)
-			return -errno;
-		return (size_t)w == len ? 0 : -EIO;
-	}
-	do
-		w = writev(e->fd, iov, 2);
-	while (w < 0 && errno == EINTR);
+	if (!e->packet)
+		return ipcb_framed_send(e->fd, false, buf, len);
+	w = write(e->fd, buf, len);
 	if (w < 0)
 		return -errno;
-	if ((size_t)w == total)
-		return 0;
-	/* The pipe took part of a large message: stream the rest. */
-	if ((size_t)w < sizeof(hdr)) {
-		int rc = ipcb_write_full(e->fd, (char *)&hdr + w,
-					 sizeof(hdr) - (size_t)w);
-		if (rc)
-			return rc;
-		w = sizeof(hdr);
-	}
-	return ipcb_write_full(e->fd, (const char *)buf + (w - sizeof(hdr)),
-			       total - (size_t)w);
-}
-
-/* Reads into the endpoint buffer until it holds at least want bytes. */
-static int pipe_fill(struct pipe_ep *e, size_t want)
-{
-	if (e->rpos > 0) {
-		memmove(e->rbuf, e->rbuf + e->rpos, e->rlen - e->rpos);
-		e->rlen -= e->rpos;
-		e->rpos = 0;
-	}
-	while (e->rlen < want) {
-		ssize_t r = read(e->fd, e->rbuf + e->rlen, PIPE_RBUF - e->rlen);
-		if (r > 0)
-			e->rlen += (size_t)r;
-		else if (r == 0)
-			return e->rlen == 0 ? -EPIPE : -EPROTO;
-		else if (errno != EINTR)
-			return -errno;
-	}
-	return 0;
+	return (size_t)w == len ? 0 : -EIO;
 }
 
 static int pipe_recv(void *ep, void *buf, size_t cap, size_t *len)
 {
 	struct pipe_ep *e = ep;
-	uint32_t n;
-	size_t have;
-	int rc;
+	ssize_t r;
 
-	if (e->packet) {
-		ssize_t r;
-		do
-			r = read(e->fd, buf, cap);
-		while (r < 0 && errno == EINTR);
-		if (r < 0)
-			return -errno;
-		if (r == 0)
-			return -EPIPE;
-		*len = (size_t)r;
-		return 0;
-	}
-	if (e->rlen - e->rpos < sizeof(n)) {
-		rc = pipe_fill(e, sizeof(n));
-		if (rc)
-			return rc;
-	}
-	memcpy(&n, e->rbuf + e->rpos, sizeof(n));
-	if (n > cap)
-		return -EMSGSIZE;
-	e->rpos += sizeof(n);
-	have = e->rlen - e->rpos;
-	if (have >= n) {
-		memcpy(buf, e->rbuf + e->rpos, n);
-		e->rpos += n;
-	} else {
-		memcpy(buf, e->rbuf + e->rpos, have);
-		e->rpos = e->rlen = 0;
-		rc = ipcb_read_full(e->fd, (char *)buf + have, n - have);
-		if (rc)
-			return rc == -EPIPE ? -EPROTO : rc;
-	}
-	*len = n;
+	if (!e->packet)
+		return ipcb_framed_recv(e->fd, &e->rx, buf, cap, len);
+	do
+		r = read(e->fd, buf, cap);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return -errno;
+	if (r == 0)
+		return -EPIPE;
+	*len = (size_t)r;
 	return 0;
 }
 
