@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 enum {
@@ -110,10 +111,15 @@ static enum ipcb_parse bad(char *err, size_t errlen, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
+	/* One line, whatever the user typed. */
+	for (char *c = err; *c; c++)
+		if (*c == '\n' || *c == '\r')
+			*c = ' ';
 	return IPCB_PARSE_ERROR;
 }
 
-/* Splits a comma list in place; empty items are an error. */
+/* Splits a comma list in place; empty or repeated items are an error (a
+ * repeat would run the same configuration twice). */
 static int split_list(char *s, char **items, size_t max, size_t *n)
 {
 	char *save = NULL, *tok;
@@ -127,6 +133,15 @@ static int split_list(char *s, char **items, size_t max, size_t *n)
 		items[(*n)++] = tok;
 	}
 	return 0;
+}
+
+static bool repeated(char **items, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(items[i], items[j]) == 0)
+				return true;
+	return false;
 }
 
 static int parse_uint(const char *s, unsigned long lo, unsigned long hi,
@@ -180,7 +195,7 @@ static int parse_seconds(const char *s, double lo, double hi, double *out)
 	char *end;
 	double v;
 
-	if ((*s < '0' || *s > '9') && *s != '.')
+	if (!*s || s[strspn(s, "0123456789.")] != '\0')
 		return -EINVAL;
 	errno = 0;
 	v = strtod(s, &end);
@@ -231,8 +246,16 @@ static enum ipcb_parse check_output(const char *path, char *err,
 	char dir[4096];
 	const char *slash;
 
+	struct stat st;
+
 	if (!path || strcmp(path, "-") == 0)
 		return IPCB_PARSE_RUN;
+	if (!*path)
+		return bad(err, errlen, "--output needs a file name ('-' for "
+			   "stdout)");
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		return bad(err, errlen, "--output %s: is a directory; name a "
+			   "file", path);
 	if (access(path, F_OK) == 0)
 		return access(path, W_OK) == 0
 			       ? IPCB_PARSE_RUN
@@ -264,10 +287,14 @@ enum ipcb_parse ipcb_parse_options(int argc, char **argv,
 	int rc;
 
 	defaults(o);
-	optind = 1;
+	optind = 0; /* 0, not 1: also resets getopt's place in a short-option cluster */
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
+	for (;;) {
 		char buf[4096];
+		optopt = 0;
+		opt = getopt_long(argc, argv, ":h", long_options, NULL);
+		if (opt == -1)
+			break;
 		if (optarg) {
 			snprintf(buf, sizeof(buf), "%s", optarg);
 			if (strlen(optarg) >= sizeof(buf))
@@ -276,11 +303,17 @@ enum ipcb_parse ipcb_parse_options(int argc, char **argv,
 		}
 		switch (opt) {
 		case OPT_TRANSPORT:
-			if (split_list(buf, items, IPCB_MAX_LIST, &n))
+			if (split_list(buf, items, IPCB_MAX_LIST, &n) ||
+			    repeated(items, n))
 				return bad(err, errlen, "--transport %s: expected "
-					   "a comma-separated list of transports "
-					   "or 'all'", optarg);
+					   "a comma-separated list of distinct "
+					   "transports or 'all'", optarg);
 			if (n == 1 && strcmp(items[0], "all") == 0) {
+				struct ipcb_options d;
+				defaults(&d);
+				memcpy(o->transports, d.transports,
+				       sizeof(o->transports));
+				o->ntransports = d.ntransports;
 				o->explicit_transports = false;
 				break;
 			}
@@ -298,10 +331,11 @@ enum ipcb_parse ipcb_parse_options(int argc, char **argv,
 			}
 			break;
 		case OPT_PROCS:
-			if (split_list(buf, items, IPCB_MAX_LIST, &n))
+			if (split_list(buf, items, IPCB_MAX_LIST, &n) ||
+			    repeated(items, n))
 				return bad(err, errlen, "--procs %s: expected a "
-					   "comma-separated list like 2,4,8",
-					   optarg);
+					   "comma-separated list of distinct "
+					   "counts like 2,4,8", optarg);
 			o->nprocs = 0;
 			for (size_t i = 0; i < n; i++) {
 				rc = parse_uint(items[i], 2, IPCB_MAX_PROCS, &v);
@@ -315,10 +349,11 @@ enum ipcb_parse ipcb_parse_options(int argc, char **argv,
 			procs_given = true;
 			break;
 		case OPT_SIZE:
-			if (split_list(buf, items, IPCB_MAX_LIST, &n))
+			if (split_list(buf, items, IPCB_MAX_LIST, &n) ||
+			    repeated(items, n))
 				return bad(err, errlen, "--size %s: expected a "
-					   "comma-separated list like 64,4K",
-					   optarg);
+					   "comma-separated list of distinct "
+					   "sizes like 64,4K", optarg);
 			o->nsizes = 0;
 			for (size_t i = 0; i < n; i++) {
 				uint64_t s;
@@ -364,9 +399,11 @@ enum ipcb_parse ipcb_parse_options(int argc, char **argv,
 				(unsigned)v;
 			break;
 		case OPT_WORK:
-			if (split_list(buf, items, IPCB_MAX_LIST, &n))
+			if (split_list(buf, items, IPCB_MAX_LIST, &n) ||
+			    repeated(items, n))
 				return bad(err, errlen, "--work %s: expected a "
-					   "list like none,cpu:50,io:50", optarg);
+					   "list of distinct kinds like "
+					   "none,cpu:50,io:50", optarg);
 			o->nwork = 0;
 			for (size_t i = 0; i < n; i++)
 				if (ipcb_work_parse(items[i], &o->work[o->nwork++]))
@@ -376,10 +413,10 @@ enum ipcb_parse ipcb_parse_options(int argc, char **argv,
 						   items[i]);
 			break;
 		case OPT_WORKERS:
-			if (split_list(buf, items, 3, &n))
+			if (split_list(buf, items, 3, &n) || repeated(items, n))
 				return bad(err, errlen, "--workers %s: expected "
-					   "a list of process, thread, "
-					   "sequential", optarg);
+					   "a list of distinct kinds: process, "
+					   "thread, sequential", optarg);
 			o->nworkers = 0;
 			for (size_t i = 0; i < n; i++) {
 				if (strcmp(items[i], "process") == 0)
@@ -449,8 +486,8 @@ enum ipcb_parse ipcb_parse_options(int argc, char **argv,
 					return bad(err, errlen, "--cpus: CPU '%s' "
 						   "does not exist or is not "
 						   "allowed here (allowed: %d..%d)",
-						   items[i], allowed[0],
-						   allowed[nallowed - 1]);
+						   items[i], nallowed ? allowed[0] : -1,
+						   nallowed ? allowed[nallowed - 1] : -1);
 				o->cpus[o->ncpus++] = (int)v;
 			}
 			break;
@@ -478,9 +515,15 @@ enum ipcb_parse ipcb_parse_options(int argc, char **argv,
 		case OPT_VERSION:
 			return IPCB_PARSE_VERSION;
 		case ':':
+			if (optopt && optopt < 256)
+				return bad(err, errlen, "-%c needs a value; see "
+					   "ipcbench --help", optopt);
 			return bad(err, errlen, "%s needs a value; see "
 				   "ipcbench --help", argv[optind - 1]);
 		default:
+			if (optopt && optopt < 256)
+				return bad(err, errlen, "unknown option '-%c'; "
+					   "see ipcbench --help", optopt);
 			return bad(err, errlen, "unknown option '%s'; see "
 				   "ipcbench --help", argv[optind - 1]);
 		}

@@ -45,15 +45,16 @@ double ipcb_hist_quantile(const struct ipcb_hist *h, double q)
 	uint64_t rank, seen = 0;
 	double lo, width, v;
 
-	if (!h->count)
+	if (!h->count || isnan(q))
 		return NAN;
 	if (q <= 0)
 		return (double)h->min;
 	if (q >= 1)
 		return (double)h->max;
 	/* The smallest value with at least ceil(q * count) values at or
-	 * below it (the nearest-rank definition). */
-	rank = (uint64_t)ceil(q * (double)h->count);
+	 * below it (the nearest-rank definition); the tolerance keeps a
+	 * product like 0.07 * 100 = 7.000000000000001 at rank 7. */
+	rank = (uint64_t)ceil(q * (double)h->count * (1 - 1e-12));
 	if (rank == 0)
 		rank = 1;
 	for (unsigned i = 0; i < IPCB_HIST_BUCKETS; i++) {

@@ -109,6 +109,19 @@ void ipcb_key_name(const struct ipcb_config_key *k, char *buf, size_t n)
 			 ipcb_workers_name(k->workers));
 }
 
+/* A result as a ratio to the machine's limit (context.limits): a round trip
+ * over the cache-line ping-pong, or bytes/s over memcpy of 64 KiB. NaN
+ * without limits or without the measurement. */
+static double limit_ratio(const struct ipcb_context *c,
+			  const struct ipcb_result *x)
+{
+	if (!c->has_limits || x->status == IPCB_NOT_APPLICABLE)
+		return NAN;
+	if (x->key.pattern == IPCB_LATENCY)
+		return x->has_latency ? x->lat.p50 / c->limit_pingpong_ns : NAN;
+	return x->bytes_per_s / c->limit_memcpy_64k_bps;
+}
+
 /* ---- table ---- */
 
 static void fmt_ns(char *buf, size_t n, double ns)
@@ -153,7 +166,7 @@ int ipcb_write_table(FILE *f, const struct ipcb_results *r)
 		   "%9s %7s %s\n",
 		"transport", "pat", "procs", "size", "topo", "work", "workers",
 		"p50", "p99", "p99.9", "max", "msgs/s", "bytes/s", "speedup",
-		"verified");
+		r->ctx.has_limits ? "vs-limit verified" : "verified");
 	for (size_t i = 0; i < r->n; i++) {
 		const struct ipcb_result *x = &r->v[i];
 		const struct ipcb_config_key *k = &x->key;
@@ -190,6 +203,15 @@ int ipcb_write_table(FILE *f, const struct ipcb_results *r)
 			snprintf(speed, sizeof(speed), "%.2fx", x->speedup);
 		fprintf(f, "%8s %8s %8s %8s %9s %9s %7s ", p50, p99, p999, max,
 			mps, bps, speed);
+		if (r->ctx.has_limits) {
+			double lr = limit_ratio(&r->ctx, x);
+			if (isnan(lr))
+				fprintf(f, "%8s ", "-");
+			else if (k->pattern == IPCB_LATENCY)
+				fprintf(f, "%7.1fx ", lr);
+			else
+				fprintf(f, "%7.2f%% ", lr * 100);
+		}
 		if (x->lost || x->duplicated || x->corrupt)
 			fprintf(f, "LOST %llu DUP %llu CORRUPT %llu\n",
 				(unsigned long long)x->lost,
@@ -203,8 +225,14 @@ int ipcb_write_table(FILE *f, const struct ipcb_results *r)
 		"round trip (lat) or one way under load (tput)",
 		r->ctx.cpu_count, r->ctx.cpu_model, r->ctx.placement,
 		r->ctx.partial ? "; PARTIAL: interrupted" : "");
+	if (r->ctx.has_limits)
+		fprintf(f, "vs-limit: lat p50 / cache-line ping-pong (%.0fns); "
+			"tput bytes/s / memcpy 64K (%.2fGB/s)\n",
+			r->ctx.limit_pingpong_ns, r->ctx.limit_memcpy_64k_bps / 1e9);
 	return ferror(f) ? -EIO : 0;
 }
+
+/* ---- CSV ---- */
 
 /* ---- CSV ---- */
 
@@ -216,32 +244,53 @@ static const char *const csv_columns[] = {
 	"topology", "producers", "consumers", "work", "workers", "repeat",
 	"msgs_per_s_min", "msgs_per_s_max", "msgs_per_s_cv", "lat_p50_cv",
 	"speedup", "status", "reason", "chunk", "detail", "cpus",
-	"speedup_vs",
+	"speedup_vs", "limit_ratio",
 };
 #define NCSV (sizeof(csv_columns) / sizeof(csv_columns[0]))
+#define NCSV_REQUIRED 19
+
+/* Columns that hold text even when they look like numbers. */
+static bool csv_text_column(const char *name)
+{
+	static const char *const text[] = { "transport", "pattern", "lat_kind",
+					    "topology", "work", "workers",
+					    "status", "reason", "detail",
+					    "cpus", "speedup_vs" };
+	for (size_t i = 0; i < sizeof(text) / sizeof(text[0]); i++)
+		if (strcmp(name, text[i]) == 0)
+			return true;
+	return false;
+}
 
 static void csv_num(FILE *f, double v)
 {
 	if (!isnan(v))
-		fprintf(f, "%.6g", v);
+		fprintf(f, "%.10g", v);
 	fputc(',', f);
 }
 
-/* Quotes a string cell when it holds a comma, quote or newline. */
+/* Quotes a text cell when it holds a comma or quote. Records are lines, so
+ * line breaks inside a cell are written as spaces. */
 static void csv_str(FILE *f, const char *s, char end)
 {
-	if (strpbrk(s, ",\"\n")) {
+	bool quote = strpbrk(s, ",\"") != NULL;
+
+	if (quote)
 		fputc('"', f);
-		for (; *s; s++) {
-			if (*s == '"')
-				fputc('"', f);
-			fputc(*s, f);
-		}
-		fputc('"', f);
-	} else {
-		fputs(s, f);
+	for (; *s; s++) {
+		if (*s == '"')
+			fputc('"', f);
+		fputc(*s == '\n' || *s == '\r' ? ' ' : *s, f);
 	}
+	if (quote)
+		fputc('"', f);
 	fputc(end, f);
+}
+
+/* Measured numbers exist for ok and failed runs, not for n/a ones. */
+static bool measured(const struct ipcb_result *x)
+{
+	return x->status != IPCB_NOT_APPLICABLE;
 }
 
 int ipcb_write_csv(FILE *f, const struct ipcb_results *r)
@@ -251,7 +300,7 @@ int ipcb_write_csv(FILE *f, const struct ipcb_results *r)
 	for (size_t i = 0; i < r->n; i++) {
 		const struct ipcb_result *x = &r->v[i];
 		const struct ipcb_config_key *k = &x->key;
-		bool ok = x->status == IPCB_OK, lat = ok && x->has_latency;
+		bool ok = measured(x), lat = ok && x->has_latency;
 		const struct ipcb_latency *l = &x->lat;
 
 		csv_str(f, k->transport, ',');
@@ -291,7 +340,10 @@ int ipcb_write_csv(FILE *f, const struct ipcb_results *r)
 		fprintf(f, "%llu,", (unsigned long long)x->chunk);
 		csv_str(f, x->detail, ',');
 		csv_str(f, x->cpus, ',');
-		csv_str(f, ok && !isnan(x->speedup) ? x->speedup_vs : "", '\n');
+		csv_str(f, ok && !isnan(x->speedup) ? x->speedup_vs : "", ',');
+		if (!isnan(limit_ratio(&r->ctx, x)))
+			fprintf(f, "%.10g", limit_ratio(&r->ctx, x));
+		fputc('\n', f);
 	}
 	return ferror(f) ? -EIO : 0;
 }
@@ -301,6 +353,26 @@ int ipcb_write_csv(FILE *f, const struct ipcb_results *r)
 static json_t *jnum(double v)
 {
 	return isnan(v) ? json_null() : json_real(v);
+}
+
+/* A JSON string; bytes that are not valid UTF-8 (a file name typed in
+ * another encoding) become '?', so the result is never dropped. */
+static json_t *jstr(const char *s)
+{
+	json_t *j = json_string(s);
+	char *copy;
+
+	if (j)
+		return j;
+	copy = strdup(s);
+	if (!copy)
+		return NULL;
+	for (char *c = copy; *c; c++)
+		if ((unsigned char)*c >= 0x80)
+			*c = '?';
+	j = json_string(copy);
+	free(copy);
+	return j;
 }
 
 static json_t *latency_json(const struct ipcb_latency *l)
@@ -314,14 +386,15 @@ static json_t *latency_json(const struct ipcb_latency *l)
 static json_t *context_json(const struct ipcb_context *c)
 {
 	json_t *o = json_pack(
-		"{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:i,s:{s:I,s:I},s:s,s:o}",
-		"command_line", c->command_line ? c->command_line : "",
-		"version", c->version, "git_revision", c->git_revision,
-		"start_time", c->start_time, "end_time", c->end_time,
-		"hostname", c->hostname, "kernel", c->kernel, "cpu_model",
-		c->cpu_model, "cpu_count", (int)c->cpu_count, "mq", "msg_max",
+		"{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:i,s:{s:I,s:I},s:o,s:o}",
+		"command_line", jstr(c->command_line ? c->command_line : ""),
+		"version", jstr(c->version), "git_revision",
+		jstr(c->git_revision), "start_time", jstr(c->start_time),
+		"end_time", jstr(c->end_time), "hostname", jstr(c->hostname),
+		"kernel", jstr(c->kernel), "cpu_model", jstr(c->cpu_model),
+		"cpu_count", (int)c->cpu_count, "mq", "msg_max",
 		(json_int_t)c->mq_msg_max, "msgsize_max",
-		(json_int_t)c->mq_msgsize_max, "placement", c->placement,
+		(json_int_t)c->mq_msgsize_max, "placement", jstr(c->placement),
 		"cpu_work_iters_per_us", jnum(c->cpu_work_iters_per_us));
 
 	if (o && c->has_limits)
@@ -333,12 +406,17 @@ static json_t *context_json(const struct ipcb_context *c)
 	return o;
 }
 
-static json_t *result_json(const struct ipcb_result *x)
+static json_t *jcount(bool ok, uint64_t v)
+{
+	return ok ? json_integer((json_int_t)v) : json_null();
+}
+
+static json_t *result_json(const struct ipcb_context *c,
+			   const struct ipcb_result *x)
 {
 	const struct ipcb_config_key *k = &x->key;
-	bool ok = x->status == IPCB_OK, lat = ok && x->has_latency;
+	bool ok = measured(x), lat = ok && x->has_latency;
 	json_t *reps = json_array();
-	json_t *o;
 
 	for (unsigned i = 0; ok && reps && i < x->repeat && x->reps; i++)
 		json_array_append_new(
@@ -349,54 +427,39 @@ static json_t *result_json(const struct ipcb_result *x)
 					"latency_ns",
 					lat ? latency_json(&x->reps[i].lat)
 					    : json_null()));
-	o = json_pack(
-		"{s:s,s:s,s:i,s:I,s:s,s:i,s:i,s:s,s:s,s:s,s:o,s:i}",
-		"transport", k->transport, "pattern",
-		ipcb_pattern_name(k->pattern), "procs", (int)k->procs, "size",
-		(json_int_t)k->size, "topology",
-		ipcb_topology_name(k->topology), "producers",
-		(int)k->producers, "consumers", (int)k->consumers, "work",
-		k->work, "workers", ipcb_workers_name(k->workers), "status",
-		ipcb_status_name(x->status), "reason",
-		x->status == IPCB_OK ? json_null() : json_string(x->reason),
-		"repeat", (int)x->repeat);
-	if (!o || !reps) {
-		json_decref(o);
-		json_decref(reps);
+	if (!reps)
 		return NULL;
-	}
-	if (ok) {
-		json_object_update_new(
-			o,
-			json_pack("{s:I,s:I,s:I,s:I,s:o,s:o,s:o,s:o,s:o,s:o,"
-				  "s:{s:o,s:o,s:o,s:o}}",
-				  "messages", (json_int_t)x->messages, "lost",
-				  (json_int_t)x->lost, "duplicated",
-				  (json_int_t)x->duplicated, "corrupt",
-				  (json_int_t)x->corrupt, "duration_s",
-				  jnum(x->duration_s), "latency_kind",
-				  lat ? json_string(x->latency_rtt ? "rtt"
-								   : "one_way")
-				      : json_null(),
-				  "latency_ns",
-				  lat ? latency_json(&x->lat) : json_null(),
-				  "msgs_per_s", jnum(x->msgs_per_s),
-				  "bytes_per_s", jnum(x->bytes_per_s),
-				  "speedup", jnum(x->speedup), "spread",
-				  "msgs_per_s_min", jnum(x->tput_min),
-				  "msgs_per_s_max", jnum(x->tput_max),
-				  "msgs_per_s_cv", jnum(x->tput_cv),
-				  "lat_p50_cv", jnum(lat ? x->p50_cv : NAN)));
-	}
-	json_object_update_new(o, json_pack("{s:o,s:I,s:s,s:s,s:o}",
-					    "speedup_vs",
-					    ok && !isnan(x->speedup)
-						    ? json_string(x->speedup_vs)
-						    : json_null(),
-					    "chunk", (json_int_t)x->chunk,
-					    "detail", x->detail, "cpus",
-					    x->cpus, "repetitions", reps));
-	return o;
+	return json_pack(
+		"{s:o,s:s,s:i,s:I,s:s,s:i,s:i,s:o,s:s,s:s,s:o,s:i,"
+		"s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,"
+		"s:{s:o,s:o,s:o,s:o},s:o,s:I,s:o,s:o,s:o,s:o}",
+		"transport", jstr(k->transport), "pattern",
+		ipcb_pattern_name(k->pattern), "procs", (int)k->procs, "size",
+		(json_int_t)k->size, "topology", ipcb_topology_name(k->topology),
+		"producers", (int)k->producers, "consumers", (int)k->consumers,
+		"work", jstr(k->work), "workers", ipcb_workers_name(k->workers),
+		"status", ipcb_status_name(x->status), "reason",
+		x->status == IPCB_OK ? json_null() : jstr(x->reason), "repeat",
+		(int)x->repeat,
+		"messages", jcount(ok, x->messages), "lost", jcount(ok, x->lost),
+		"duplicated", jcount(ok, x->duplicated), "corrupt",
+		jcount(ok, x->corrupt), "duration_s",
+		jnum(ok ? x->duration_s : NAN), "latency_kind",
+		lat ? json_string(x->latency_rtt ? "rtt" : "one_way")
+		    : json_null(),
+		"latency_ns", lat ? latency_json(&x->lat) : json_null(),
+		"msgs_per_s", jnum(ok ? x->msgs_per_s : NAN), "bytes_per_s",
+		jnum(ok ? x->bytes_per_s : NAN), "speedup",
+		jnum(ok ? x->speedup : NAN),
+		"spread", "msgs_per_s_min", jnum(ok ? x->tput_min : NAN),
+		"msgs_per_s_max", jnum(ok ? x->tput_max : NAN),
+		"msgs_per_s_cv", jnum(ok ? x->tput_cv : NAN), "lat_p50_cv",
+		jnum(lat ? x->p50_cv : NAN),
+		"speedup_vs",
+		ok && !isnan(x->speedup) ? jstr(x->speedup_vs) : json_null(),
+		"chunk", (json_int_t)x->chunk, "detail", jstr(x->detail),
+		"cpus", jstr(x->cpus), "limit_ratio", jnum(limit_ratio(c, x)),
+		"repetitions", reps);
 }
 
 int ipcb_write_json(FILE *f, const struct ipcb_results *r)
@@ -406,7 +469,7 @@ int ipcb_write_json(FILE *f, const struct ipcb_results *r)
 	int rc;
 
 	for (size_t i = 0; results && i < r->n; i++) {
-		json_t *x = result_json(&r->v[i]);
+		json_t *x = result_json(&r->ctx, &r->v[i]);
 		if (!x || json_array_append_new(results, x)) {
 			json_decref(results);
 			return -ENOMEM;
@@ -432,6 +495,20 @@ static double num_of(json_t *v)
 	return json_is_number(v) ? json_number_value(v) : NAN;
 }
 
+/* A non-negative integer field; absent or null reads as 0. */
+static int count_of(json_t *o, const char *key, uint64_t *out)
+{
+	json_t *v = json_object_get(o, key);
+
+	*out = 0;
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < 0)
+		return -EINVAL;
+	*out = (uint64_t)json_integer_value(v);
+	return 0;
+}
+
 static void copy_str(char *dst, size_t n, json_t *v)
 {
 	snprintf(dst, n, "%s", json_is_string(v) ? json_string_value(v) : "");
@@ -448,34 +525,53 @@ static void latency_of(json_t *o, struct ipcb_latency *l)
 	l->max = num_of(json_object_get(o, "max"));
 }
 
-static int key_of(json_t *o, struct ipcb_config_key *k, char *err,
-		  size_t errlen, size_t i)
+/* An enum field: absent means the default (files from before the field
+ * existed); present but unknown is an error. */
+static int enum_of(json_t *o, const char *key, const char *const *names,
+		   size_t n, int dflt)
 {
-	int pat = NAME_INDEX(pattern_names,
-			     json_string_value(json_object_get(o, "pattern")));
-	int top = NAME_INDEX(topology_names,
-			     json_string_value(json_object_get(o, "topology")));
-	int wrk = NAME_INDEX(workers_names,
-			     json_string_value(json_object_get(o, "workers")));
-	json_t *procs = json_object_get(o, "procs");
-	json_t *size = json_object_get(o, "size");
+	json_t *v = json_object_get(o, key);
+
+	if (!v)
+		return dflt;
+	return json_is_string(v) ? name_index(names, n, json_string_value(v))
+				 : -1;
+}
+#define ENUM_OF(o, key, names, dflt) \
+	enum_of(o, key, names, sizeof(names) / sizeof(names[0]), dflt)
+
+static int key_of(json_t *o, struct ipcb_config_key *k, char *err,
+		  size_t errlen, const char *where)
+{
+	int pat = ENUM_OF(o, "pattern", pattern_names, -1);
+	int top = ENUM_OF(o, "topology", topology_names, IPCB_PAIRS);
+	int wrk = ENUM_OF(o, "workers", workers_names, IPCB_PROCESS);
+	uint64_t procs, size, prod, cons;
 
 	if (!json_is_string(json_object_get(o, "transport")) || pat < 0 ||
-	    !json_is_integer(procs) || !json_is_integer(size)) {
-		snprintf(err, errlen,
-			 "result %zu lacks transport, pattern, procs or size",
-			 i);
+	    count_of(o, "procs", &procs) || count_of(o, "size", &size) ||
+	    !json_is_integer(json_object_get(o, "procs")) ||
+	    !json_is_integer(json_object_get(o, "size"))) {
+		snprintf(err, errlen, "%s lacks a valid transport, pattern, "
+			 "procs or size", where);
+		return -EINVAL;
+	}
+	if (top < 0 || wrk < 0 || count_of(o, "producers", &prod) ||
+	    count_of(o, "consumers", &cons) || procs > UINT32_MAX ||
+	    prod > UINT32_MAX || cons > UINT32_MAX) {
+		snprintf(err, errlen, "%s has an invalid topology, workers, "
+			 "producers or consumers", where);
 		return -EINVAL;
 	}
 	copy_str(k->transport, sizeof(k->transport),
 		 json_object_get(o, "transport"));
 	k->pattern = (enum ipcb_pattern)pat;
-	k->procs = (unsigned)json_integer_value(procs);
-	k->size = (uint64_t)json_integer_value(size);
-	k->topology = top < 0 ? IPCB_PAIRS : (enum ipcb_topology)top;
-	k->workers = wrk < 0 ? IPCB_PROCESS : (enum ipcb_workers)wrk;
-	k->producers = (unsigned)json_integer_value(json_object_get(o, "producers"));
-	k->consumers = (unsigned)json_integer_value(json_object_get(o, "consumers"));
+	k->procs = (unsigned)procs;
+	k->size = size;
+	k->topology = (enum ipcb_topology)top;
+	k->workers = (enum ipcb_workers)wrk;
+	k->producers = (unsigned)prod;
+	k->consumers = (unsigned)cons;
 	copy_str(k->work, sizeof(k->work), json_object_get(o, "work"));
 	if (!k->work[0])
 		strcpy(k->work, "none");
@@ -483,39 +579,43 @@ static int key_of(json_t *o, struct ipcb_config_key *k, char *err,
 }
 
 static int result_of(json_t *o, struct ipcb_result *x, char *err,
-		     size_t errlen, size_t i)
+		     size_t errlen, const char *where)
 {
 	json_t *lat = json_object_get(o, "latency_ns");
 	json_t *spread = json_object_get(o, "spread");
 	json_t *reps = json_object_get(o, "repetitions");
-	int st = NAME_INDEX(status_names,
-			    json_string_value(json_object_get(o, "status")));
+	int st = ENUM_OF(o, "status", status_names, IPCB_OK);
+	uint64_t repeat;
 	int rc;
 
 	memset(x, 0, sizeof(*x));
 	if (!json_is_object(o)) {
-		snprintf(err, errlen, "result %zu is not an object", i);
+		snprintf(err, errlen, "%s is not an object", where);
 		return -EINVAL;
 	}
-	rc = key_of(o, &x->key, err, errlen, i);
+	rc = key_of(o, &x->key, err, errlen, where);
 	if (rc)
 		return rc;
-	x->status = st < 0 ? IPCB_OK : (enum ipcb_status)st;
+	if (st < 0 || count_of(o, "repeat", &repeat) ||
+	    count_of(o, "messages", &x->messages) ||
+	    count_of(o, "lost", &x->lost) ||
+	    count_of(o, "duplicated", &x->duplicated) ||
+	    count_of(o, "corrupt", &x->corrupt) ||
+	    count_of(o, "chunk", &x->chunk) || repeat > IPCB_MAX_REPEAT ||
+	    json_array_size(reps) > IPCB_MAX_REPEAT) {
+		snprintf(err, errlen, "%s has an invalid status, count or "
+			 "repetition", where);
+		return -EINVAL;
+	}
+	x->status = (enum ipcb_status)st;
+	x->repeat = (unsigned)repeat;
 	copy_str(x->reason, sizeof(x->reason), json_object_get(o, "reason"));
-	x->repeat = (unsigned)json_integer_value(json_object_get(o, "repeat"));
-	x->messages = (uint64_t)json_integer_value(json_object_get(o, "messages"));
-	x->lost = (uint64_t)json_integer_value(json_object_get(o, "lost"));
-	x->duplicated = (uint64_t)json_integer_value(json_object_get(o, "duplicated"));
-	x->corrupt = (uint64_t)json_integer_value(json_object_get(o, "corrupt"));
 	x->duration_s = num_of(json_object_get(o, "duration_s"));
 	x->has_latency = json_is_object(lat);
 	x->latency_rtt = json_is_string(json_object_get(o, "latency_kind")) &&
 			 strcmp(json_string_value(json_object_get(o, "latency_kind")),
 				"rtt") == 0;
-	if (x->has_latency)
-		latency_of(lat, &x->lat);
-	else
-		latency_of(json_null(), &x->lat);
+	latency_of(x->has_latency ? lat : NULL, &x->lat);
 	x->msgs_per_s = num_of(json_object_get(o, "msgs_per_s"));
 	x->bytes_per_s = num_of(json_object_get(o, "bytes_per_s"));
 	x->speedup = num_of(json_object_get(o, "speedup"));
@@ -523,16 +623,10 @@ static int result_of(json_t *o, struct ipcb_result *x, char *err,
 	x->tput_max = num_of(json_object_get(spread, "msgs_per_s_max"));
 	x->tput_cv = num_of(json_object_get(spread, "msgs_per_s_cv"));
 	x->p50_cv = num_of(json_object_get(spread, "lat_p50_cv"));
-	x->chunk = (uint64_t)json_integer_value(json_object_get(o, "chunk"));
 	copy_str(x->detail, sizeof(x->detail), json_object_get(o, "detail"));
 	copy_str(x->cpus, sizeof(x->cpus), json_object_get(o, "cpus"));
 	copy_str(x->speedup_vs, sizeof(x->speedup_vs),
 		 json_object_get(o, "speedup_vs"));
-	if (json_array_size(reps) > IPCB_MAX_REPEAT) {
-		snprintf(err, errlen, "result %zu has more than %d repetitions",
-			 i, IPCB_MAX_REPEAT);
-		return -EINVAL;
-	}
 	if (json_array_size(reps) > 0) {
 		x->repeat = (unsigned)json_array_size(reps);
 		x->reps = calloc(x->repeat, sizeof(*x->reps));
@@ -553,6 +647,7 @@ static void context_of(json_t *c, struct ipcb_context *ctx)
 	json_t *mq = json_object_get(c, "mq");
 	json_t *lim = json_object_get(c, "limits");
 	const char *cl = json_string_value(json_object_get(c, "command_line"));
+	uint64_t v;
 
 	ctx->command_line = cl ? strdup(cl) : NULL;
 	copy_str(ctx->version, sizeof(ctx->version), json_object_get(c, "version"));
@@ -567,10 +662,10 @@ static void context_of(json_t *c, struct ipcb_context *ctx)
 		 json_object_get(c, "cpu_model"));
 	copy_str(ctx->placement, sizeof(ctx->placement),
 		 json_object_get(c, "placement"));
-	ctx->cpu_count = (unsigned)json_integer_value(json_object_get(c, "cpu_count"));
-	ctx->mq_msg_max = (unsigned long)json_integer_value(json_object_get(mq, "msg_max"));
-	ctx->mq_msgsize_max =
-		(unsigned long)json_integer_value(json_object_get(mq, "msgsize_max"));
+	ctx->cpu_count = count_of(c, "cpu_count", &v) || v > UINT32_MAX
+				 ? 0 : (unsigned)v;
+	ctx->mq_msg_max = count_of(mq, "msg_max", &v) ? 0 : (unsigned long)v;
+	ctx->mq_msgsize_max = count_of(mq, "msgsize_max", &v) ? 0 : (unsigned long)v;
 	ctx->cpu_work_iters_per_us = num_of(json_object_get(c, "cpu_work_iters_per_us"));
 	ctx->has_limits = json_is_object(lim);
 	ctx->limit_pingpong_ns = num_of(json_object_get(lim, "pingpong_ns"));
@@ -613,7 +708,9 @@ static int read_json(const char *path, struct ipcb_results *r, char *err,
 	r->ctx.partial = json_is_true(json_object_get(root, "partial"));
 	for (size_t i = 0; i < json_array_size(results); i++) {
 		struct ipcb_result x;
-		rc = result_of(json_array_get(results, i), &x, err, errlen, i);
+		char where[512];
+		snprintf(where, sizeof(where), "%s: result %zu", path, i);
+		rc = result_of(json_array_get(results, i), &x, err, errlen, where);
 		if (!rc)
 			rc = ipcb_results_add(r, &x);
 		free(x.reps);
@@ -628,8 +725,8 @@ out:
 	return rc;
 }
 
-/* Splits one CSV record (RFC 4180 quoting) into at most max cells, in place.
- * Returns the cell count. */
+/* Splits one CSV record (RFC 4180 quoting, no line breaks in cells) into at
+ * most max cells, in place. Returns the cell count. */
 static size_t csv_split(char *line, char **cells, size_t max)
 {
 	size_t n = 0;
@@ -639,12 +736,14 @@ static size_t csv_split(char *line, char **cells, size_t max)
 		cells[n++] = w = p;
 		if (*p == '"') {
 			for (p++; *p; p++) {
-				if (*p == '"' && p[1] == '"')
+				if (*p == '"' && p[1] == '"') {
 					*w++ = *++p;
-				else if (*p == '"')
-					{ p++; break; }
-				else
+				} else if (*p == '"') {
+					p++;
+					break;
+				} else {
 					*w++ = *p;
+				}
 			}
 		}
 		while (*p && *p != ',' && *p != '\n' && *p != '\r')
@@ -659,15 +758,61 @@ static size_t csv_split(char *line, char **cells, size_t max)
 	return n;
 }
 
+/* A CSV number cell as JSON: integer when it is all digits, else a finite
+ * real, else null (left for the JSON checks to refuse). */
+static json_t *csv_number(const char *v)
+{
+	char *end;
+	double d;
+
+	if (v[strspn(v, "0123456789")] == '\0' && strlen(v) < 19)
+		return json_integer((json_int_t)strtoll(v, NULL, 10));
+	d = strtod(v, &end);
+	return *end == '\0' && isfinite(d) ? json_real(d) : json_string(v);
+}
+
+/* One CSV record as the JSON object the JSON reader takes, so both formats
+ * are checked by the same code. */
+static json_t *csv_record(const int *col, char **cells, size_t nc)
+{
+	json_t *o = json_object(), *lat = json_object(), *sp = json_object();
+
+	for (size_t c = 0; c < NCSV; c++) {
+		const char *name = csv_columns[c], *v;
+		json_t *val;
+		if (col[c] < 0 || (size_t)col[c] >= nc || !*cells[col[c]])
+			continue;
+		v = cells[col[c]];
+		val = csv_text_column(name) ? jstr(v) : csv_number(v);
+		if (strcmp(name, "lat_kind") == 0) {
+			json_object_set_new(o, "latency_kind", val);
+		} else if (strncmp(name, "lat_", 4) == 0 &&
+			   strcmp(name, "lat_p50_cv") != 0) {
+			char key[16];
+			snprintf(key, sizeof(key), "%.*s",
+				 (int)(strlen(name) - 7), name + 4);
+			json_object_set_new(lat, key, val);
+		} else if (strstr(name, "_min") || strstr(name, "_max") ||
+			   strstr(name, "_cv")) {
+			json_object_set_new(sp, name, val);
+		} else {
+			json_object_set_new(o, name, val);
+		}
+	}
+	json_object_set_new(o, "latency_ns",
+			    json_object_size(lat) ? json_incref(lat) : json_null());
+	json_decref(lat);
+	json_object_set_new(o, "spread", sp);
+	return o;
+}
+
 static int read_csv(FILE *f, const char *path, struct ipcb_results *r,
 		    char *err, size_t errlen)
 {
 	char *line = NULL, *hdr[NCSV + 8], *cells[NCSV + 8];
-	size_t cap = 0, nh;
+	size_t cap = 0, nh, row = 0;
 	int col[NCSV];
-	ssize_t len;
 	int rc = 0;
-	size_t row = 0;
 
 	if (getline(&line, &cap, f) < 0) {
 		snprintf(err, errlen, "%s: empty file", path);
@@ -681,58 +826,24 @@ static int read_csv(FILE *f, const char *path, struct ipcb_results *r,
 			if (strcmp(hdr[h], csv_columns[c]) == 0)
 				col[c] = (int)h;
 	}
-	for (size_t c = 0; c < 19; c++)
+	for (size_t c = 0; c < NCSV_REQUIRED; c++)
 		if (col[c] < 0) {
 			snprintf(err, errlen, "%s: not an ipcbench CSV (no "
 				 "column %s)", path, csv_columns[c]);
 			free(line);
 			return -EINVAL;
 		}
-	/* Rebuild as a JSON object per row and reuse the JSON reader's
-	 * validation, so both formats accept exactly the same values. */
-	while ((len = getline(&line, &cap, f)) > 0) {
+	while (getline(&line, &cap, f) > 0) {
 		size_t nc = csv_split(line, cells, NCSV + 8);
-		json_t *o = json_object(), *lat = json_object(), *sp = json_object();
 		struct ipcb_result x;
+		char where[512];
+		json_t *o;
 		row++;
 		if (nc == 1 && cells[0][0] == '\0')
 			continue;
-		for (size_t c = 0; c < NCSV; c++) {
-			const char *name = csv_columns[c], *v;
-			char *end;
-			double d;
-			if (col[c] < 0 || (size_t)col[c] >= nc)
-				continue;
-			v = cells[col[c]];
-			if (!*v)
-				continue;
-			d = strtod(v, &end);
-			json_t *val = *end == '\0' ? (d == (double)(long long)d &&
-						      !strchr(v, '.') && !strchr(v, 'e')
-							? json_integer((json_int_t)d)
-							: json_real(d))
-						   : json_string(v);
-			if (strncmp(name, "lat_", 4) == 0 && strcmp(name, "lat_kind") &&
-			    strcmp(name, "lat_p50_cv")) {
-				char key[16];
-				snprintf(key, sizeof(key), "%.*s", (int)(strlen(name) - 7),
-					 name + 4);
-				json_object_set_new(lat, key, val);
-			} else if (strstr(name, "_min") || strstr(name, "_max") ||
-				   strstr(name, "_cv")) {
-				json_object_set_new(sp, name, val);
-			} else if (strcmp(name, "lat_kind") == 0) {
-				json_object_set_new(o, "latency_kind", val);
-			} else {
-				json_object_set_new(o, name, val);
-			}
-		}
-		json_object_set_new(o, "latency_ns",
-				    json_object_size(lat) ? lat : json_null());
-		if (!json_object_size(lat))
-			json_decref(lat);
-		json_object_set_new(o, "spread", sp);
-		rc = result_of(o, &x, err, errlen, row - 1);
+		o = csv_record(col, cells, nc);
+		snprintf(where, sizeof(where), "%s: row %zu", path, row);
+		rc = result_of(o, &x, err, errlen, where);
 		json_decref(o);
 		if (!rc)
 			rc = ipcb_results_add(r, &x);

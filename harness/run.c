@@ -36,6 +36,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -91,6 +92,8 @@ struct run {
 	pid_t *pid;
 	pthread_t *thread;
 	bool *started;
+	pid_t janitor;   /* 0: none */
+	int janitor_fd;  /* the parent's end of the janitor's socket, or -1 */
 };
 
 static long futex(_Atomic uint32_t *addr, int op, uint32_t val,
@@ -341,7 +344,8 @@ static void run_consumer(struct worker *k)
 		int rc;
 		synthesize(k, base | n++);
 		rc = t->recv(k->rx, k->rxbuf, k->size, &len);
-		now = ipcb_now_ns();
+		/* A pong's round trip is timed by its ping. */
+		now = p->role == ROLE_CONSUMER ? ipcb_now_ns() : 0;
 		if (rc == -EPIPE && !k->payload)
 			return;
 		if (rc) {
@@ -350,7 +354,7 @@ static void run_consumer(struct worker *k)
 			     p->rx);
 			return;
 		}
-		if (!account(k, len, now, k->payload))
+		if (!account(k, len, now, k->payload && now))
 			return;
 		if (!k->payload && now >= r->ctl->t_measure &&
 		    now < r->ctl->t_end)
@@ -544,37 +548,73 @@ static int worker_of(const struct run *r, pid_t pid)
 	return -1;
 }
 
+/* How much a worker's end explains a failure: a worker that died by a
+ * signal or exited without saying why takes its peers down with it (they
+ * see end of stream or a broken pipe and report that), never the other way
+ * round. */
+enum blame { BLAME_NONE, BLAME_REPORTED, BLAME_DIED };
+
+/* A worker that reported an error may have been a dead peer's victim: wait
+ * this long for the peer's death to show before blaming the reporter. */
+#define BLAME_GRACE_NS 200000000ull
+
 /* Reaps what has ended. Returns the number still running, or -1 with err
- * set when a worker failed. */
+ * set when a worker failed, naming the worker that most likely caused it. */
 static int reap_some(struct run *r, char *err, size_t errlen)
 {
+	enum blame worst = BLAME_NONE;
+	uint64_t grace_end = 0;
 	int running = 0, st;
 	pid_t pid;
 
-	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
-		int w = worker_of(r, pid);
-		char who[64];
-		if (w < 0)
-			continue;
-		r->pid[w] = 0;
-		if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
-			continue;
-		describe_worker(r, (unsigned)w, who, sizeof(who));
-		if (r->slot[w].rc)
-			snprintf(err, errlen, "%s: %s: %s", r->cfg->t->name, who,
-				 r->slot[w].err);
-		else if (WIFSIGNALED(st))
-			snprintf(err, errlen, "%s: %s killed by signal %d (%s)",
-				 r->cfg->t->name, who, WTERMSIG(st),
-				 strsignal(WTERMSIG(st)));
-		else
-			snprintf(err, errlen, "%s: %s exited with status %d",
-				 r->cfg->t->name, who, WEXITSTATUS(st));
-		return -1;
+	for (;;) {
+		while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+			int w = worker_of(r, pid);
+			enum blame b = BLAME_DIED;
+			char who[64];
+			if (pid == r->janitor) {
+				/* Not a worker, but a run without it could
+				 * leak on a SIGKILL: as bad as a dead one. */
+				r->janitor = 0;
+				snprintf(who, sizeof(who), "janitor (pid %d)",
+					 (int)pid);
+			} else if (w >= 0) {
+				r->pid[w] = 0;
+				if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+					continue;
+				if (r->slot[w].rc && !WIFSIGNALED(st))
+					b = BLAME_REPORTED;
+				describe_worker(r, (unsigned)w, who, sizeof(who));
+			} else {
+				continue;
+			}
+			if (b <= worst)
+				continue;
+			worst = b;
+			if (b == BLAME_REPORTED)
+				snprintf(err, errlen, "%s: %s: %s",
+					 r->cfg->t->name, who, r->slot[w].err);
+			else if (WIFSIGNALED(st))
+				snprintf(err, errlen, "%s: %s killed by signal "
+					 "%d (%s)", r->cfg->t->name, who,
+					 WTERMSIG(st), strsignal(WTERMSIG(st)));
+			else
+				snprintf(err, errlen, "%s: %s exited with "
+					 "status %d", r->cfg->t->name, who,
+					 WEXITSTATUS(st));
+		}
+		running = 0;
+		for (unsigned w = 0; w < r->nworkers; w++)
+			running += r->pid[w] > 0;
+		if (worst != BLAME_REPORTED || !running)
+			break;
+		if (!grace_end)
+			grace_end = ipcb_now_ns() + BLAME_GRACE_NS;
+		if (ipcb_now_ns() >= grace_end)
+			break;
+		nanosleep(&(struct timespec){ 0, 5000000L }, NULL);
 	}
-	for (unsigned w = 0; w < r->nworkers; w++)
-		running += r->pid[w] > 0;
-	return running;
+	return worst != BLAME_NONE ? -1 : running;
 }
 
 static void deadline_after(struct timespec *ts, double s)
@@ -602,6 +642,68 @@ static int wait_signal(long max_ms)
 	ipcb_run_sigset(&set);
 	sig = sigtimedwait(&set, NULL, &ts);
 	return sig < 0 ? 0 : sig;
+}
+
+/*
+ * The janitor. SysV message queues and semaphores live until IPC_RMID, and
+ * only teardown in the parent removes them, so a SIGKILLed parent would
+ * leak them (and, before seal, every name). Once the channels exist, a
+ * janitor process closes the handles it inherited (drop) and waits on a
+ * socket only the parent holds the other end of: at the end of the run the
+ * parent tells it to go and tears down itself; if the parent dies first,
+ * the socket reports end of file and the janitor tears the channels down.
+ * It blocks SIGINT and SIGTERM like the parent, so only SIGKILL ends it
+ * early. Returns 0 or -errno.
+ */
+static int start_janitor(struct run *r, unsigned nchan)
+{
+	int fds[2], e;
+	char c;
+	ssize_t n;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0)
+		return -errno;
+	r->janitor = fork();
+	if (r->janitor < 0) {
+		e = errno;
+		r->janitor = 0;
+		close(fds[0]);
+		close(fds[1]);
+		return -e;
+	}
+	if (r->janitor > 0) {
+		close(fds[0]);
+		r->janitor_fd = fds[1];
+		return 0;
+	}
+	prctl(PR_SET_NAME, "ipcb-janitor");
+	close(fds[1]);
+	for (unsigned i = 0; i < nchan; i++)
+		r->cfg->t->drop(r->chan[i]);
+	do
+		n = read(fds[0], &c, 1);
+	while (n < 0 && errno == EINTR);
+	if (n == 0)
+		for (unsigned i = 0; i < nchan; i++)
+			r->cfg->t->teardown(r->chan[i]);
+	_exit(0);
+}
+
+/* Tells the janitor the parent cleans up itself, and reaps it. The send
+ * fails only when the janitor is gone already (EPIPE, no SIGPIPE). */
+static void stop_janitor(struct run *r)
+{
+	if (r->janitor_fd >= 0) {
+		ssize_t n;
+		do
+			n = send(r->janitor_fd, "q", 1, MSG_NOSIGNAL);
+		while (n < 0 && errno == EINTR);
+		close(r->janitor_fd);
+		r->janitor_fd = -1;
+	}
+	if (r->janitor > 0)
+		waitpid(r->janitor, NULL, 0);
+	r->janitor = 0;
 }
 
 static enum ipcb_run_fail start_workers(struct run *r, char *err,
@@ -641,6 +743,8 @@ static enum ipcb_run_fail start_workers(struct run *r, char *err,
 			prctl(PR_SET_PDEATHSIG, SIGKILL);
 			if (getppid() != parent)
 				_exit(1);
+			/* Only the parent may hold the janitor's socket. */
+			close(r->janitor_fd);
 			_exit(worker_main(r, w) ? 1 : 0);
 		}
 	}
@@ -659,7 +763,7 @@ static enum ipcb_run_fail wait_ready(struct run *r, int *sig, char *err,
 		struct timespec step = { 0, 20 * 1000000L };
 		if (ready == r->nworkers)
 			return IPCB_RUN_OK;
-		if (!threads_mode(r) && reap_some(r, err, errlen) < 0)
+		if (reap_some(r, err, errlen) < 0)
 			return IPCB_RUN_ERROR;
 		if (threads_mode(r))
 			for (unsigned w = 0; w < r->nworkers; w++)
@@ -701,6 +805,8 @@ static enum ipcb_run_fail wait_done(struct run *r, int *sig, char *err,
 				*sig = wait_signal(50);
 				if (*sig == SIGINT || *sig == SIGTERM)
 					return IPCB_RUN_INTERRUPTED;
+				if (reap_some(r, err, errlen) < 0)
+					return IPCB_RUN_ERROR;
 				if (past(&deadline)) {
 					snprintf(err, errlen, "%s: watchdog: "
 						 "workers still running after "
@@ -837,11 +943,12 @@ enum ipcb_run_fail ipcb_run_once(const struct ipcb_run_config *cfg,
 				 struct ipcb_rep *rep, struct ipcb_result *res,
 				 int *sig, char *err, size_t errlen)
 {
-	struct run r = { .cfg = cfg };
+	struct run r = { .cfg = cfg, .janitor_fd = -1 };
 	enum ipcb_run_fail rc = IPCB_RUN_ERROR;
 	const struct ipcb_transport *t = cfg->t;
 	unsigned made = 0;
 	bool sealed = false;
+	int e;
 	size_t ctl_len, slots_len;
 
 	*sig = 0;
@@ -868,7 +975,6 @@ enum ipcb_run_fail ipcb_run_once(const struct ipcb_run_config *cfg,
 
 	for (made = 0; made < r.nchan; made++) {
 		struct ipcb_chan_config cc = chan_config(&r);
-		int e;
 		(*cfg->next_chan)++;
 		e = t->setup(&cc, &r.chan[made], &r.info[made]);
 		if (e) {
@@ -877,6 +983,12 @@ enum ipcb_run_fail ipcb_run_once(const struct ipcb_run_config *cfg,
 				 cc.index, strerror(-e));
 			goto out;
 		}
+	}
+	e = start_janitor(&r, made);
+	if (e) {
+		snprintf(err, errlen, "%s: starting the janitor process: %s",
+			 t->name, strerror(-e));
+		goto out;
 	}
 	rc = start_workers(&r, err, errlen);
 	if (rc == IPCB_RUN_OK)
@@ -908,6 +1020,7 @@ abort:
 		if (r.started[w])
 			pthread_detach(r.thread[w]);
 out:
+	stop_janitor(&r);
 	for (unsigned c = 0; c < made; c++)
 		t->teardown(r.chan[c]);
 	/* Threads still running (interrupted or stuck) may use the control
@@ -919,6 +1032,17 @@ out:
 	return rc;
 }
 
+/* True when SIGINT or SIGTERM is pending (they are blocked during runs). */
+static bool stop_pending(void)
+{
+	sigset_t set;
+
+	return sigpending(&set) == 0 &&
+	       (sigismember(&set, SIGINT) == 1 || sigismember(&set, SIGTERM) == 1);
+}
+
+/* Polls for SIGINT/SIGTERM every 10 ms; on one it returns
+ * IPCB_RUN_INTERRUPTED and leaves the signal pending for the caller. */
 enum ipcb_run_fail ipcb_run_sequential(const struct ipcb_run_config *cfg,
 				       struct ipcb_rep *rep,
 				       struct ipcb_result *res, char *err,
@@ -926,7 +1050,7 @@ enum ipcb_run_fail ipcb_run_sequential(const struct ipcb_run_config *cfg,
 {
 	size_t size = cfg->key.size;
 	unsigned char *buf = malloc(size);
-	uint64_t n = 0, measured = 0, sink = 0, t_measure, t_end;
+	uint64_t n = 0, measured = 0, sink = 0, t_measure, t_end, t_poll = 0;
 
 	if (!buf) {
 		snprintf(err, errlen, "out of memory");
@@ -939,6 +1063,13 @@ enum ipcb_run_fail ipcb_run_sequential(const struct ipcb_run_config *cfg,
 		uint64_t now = ipcb_now_ns();
 		if (now >= t_end)
 			break;
+		if (now >= t_poll) {
+			if (stop_pending()) {
+				free(buf);
+				return IPCB_RUN_INTERRUPTED;
+			}
+			t_poll = now + 10000000ull;
+		}
 		ipcb_msg_put(buf, n, now);
 		if (cfg->verify) {
 			ipcb_msg_fill(buf, size, n);

@@ -8,6 +8,7 @@
 #include "harness/stats.h"
 
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,6 +73,22 @@ static void summarize(struct ipcb_result *res)
 	free(v);
 }
 
+/* Consumes a SIGINT or SIGTERM that arrived while no run was waiting for
+ * signals (between runs, or during the sequential baseline, which only
+ * polls) and returns it; 0 if none is pending. */
+static int take_stop_signal(void)
+{
+	struct timespec zero = { 0, 0 };
+	sigset_t set;
+	int sig;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sig = sigtimedwait(&set, NULL, &zero);
+	return sig < 0 ? 0 : sig;
+}
+
 static void warn_if_noisy(const struct ipcb_result *res)
 {
 	char name[160];
@@ -122,12 +139,18 @@ enum ipcb_sweep_end ipcb_sweep_run(const struct ipcb_run_config *items,
 		}
 		for (unsigned rep = 0; rep < repeat && f == IPCB_RUN_OK; rep++) {
 			struct ipcb_result one = res;
+			if ((*sig = take_stop_signal())) {
+				f = IPCB_RUN_INTERRUPTED;
+				break;
+			}
 			if (cfg->key.workers == IPCB_SEQUENTIAL)
 				f = ipcb_run_sequential(cfg, &res.reps[rep],
 							&one, err, errlen);
 			else
 				f = ipcb_run_once(cfg, &res.reps[rep], &one,
 						  sig, err, errlen);
+			if (f == IPCB_RUN_INTERRUPTED && !*sig)
+				*sig = take_stop_signal();
 			if (f != IPCB_RUN_OK)
 				break;
 			/* Counts add up over repetitions; the rest is the
@@ -147,6 +170,15 @@ enum ipcb_sweep_end ipcb_sweep_run(const struct ipcb_run_config *items,
 			summarize(&res);
 			if (repeat > 1)
 				warn_if_noisy(&res);
+			if (res.lost || res.duplicated || res.corrupt) {
+				res.status = IPCB_FAILED;
+				snprintf(res.reason, sizeof(res.reason),
+					 "%llu lost, %llu duplicated, %llu "
+					 "corrupt messages",
+					 (unsigned long long)res.lost,
+					 (unsigned long long)res.duplicated,
+					 (unsigned long long)res.corrupt);
+			}
 			if (ipcb_results_add(out, &res)) {
 				snprintf(err, errlen, "out of memory");
 				end = IPCB_SWEEP_FAILED;

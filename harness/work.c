@@ -66,7 +66,7 @@ uint64_t ipcb_work_rounds_for(uint64_t rounds, uint64_t elapsed_ns,
 	return want < 1 ? 1 : (uint64_t)(want + 0.5);
 }
 
-double ipcb_work_calibrate(void)
+void ipcb_work_calibrate(struct ipcb_work_cal *cal)
 {
 	unsigned char buf[64];
 	uint64_t best = UINT64_MAX, rounds = 20000, h = 0;
@@ -82,7 +82,8 @@ double ipcb_work_calibrate(void)
 			best = dt;
 	}
 	__asm__ volatile("" : : "r"(h));
-	return (double)rounds * 1000.0 / (double)best;
+	cal->rounds = rounds;
+	cal->elapsed_ns = best;
 }
 
 uint64_t ipcb_work_do(const struct ipcb_work *w, const void *buf, size_t len)

@@ -29,8 +29,12 @@ uint64_t ipcb_work_round(const unsigned char *buf, size_t len, uint64_t h);
  * elapsed_ns (at least 1). */
 uint64_t ipcb_work_rounds_for(uint64_t rounds, uint64_t elapsed_ns,
 			      unsigned target_us);
-/* Measures this machine: hash rounds per microsecond. */
-double ipcb_work_calibrate(void);
+/* Measures this machine once: `rounds` hash rounds took `elapsed_ns` (the
+ * best of several trials). Feed both to ipcb_work_rounds_for(). */
+struct ipcb_work_cal {
+	uint64_t rounds, elapsed_ns;
+};
+void ipcb_work_calibrate(struct ipcb_work_cal *cal);
 /* Applies w to one message; returns a value the caller must consume so the
  * computation is not optimized away. */
 uint64_t ipcb_work_do(const struct ipcb_work *w, const void *buf, size_t len);
