@@ -140,7 +140,8 @@ int ipcb_read_full(int fd, void *buf, size_t len);
 int ipcb_write_full(int fd, const void *buf, size_t len);
 /* Shared anonymous memory that survives fork (MAP_SHARED|MAP_ANONYMOUS). */
 void *ipcb_map_shared(size_t len);
-/* True while process pid exists. */
+/* True while process pid exists and is not a zombie (slow path only: it
+ * reads /proc). */
 bool ipcb_pid_alive(pid_t pid);
 /* Reads one unsigned number from a /proc file; -errno on failure. */
 int ipcb_read_proc_ulong(const char *path, unsigned long *out);

@@ -16,6 +16,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -139,18 +140,30 @@ static int produce(const struct producer_job *j, void *ep)
 }
 
 /* Forks a producer process; it attaches, drops the creator's handles and
- * sends. */
+ * sends. Returns once the producer has attached, so the caller may seal
+ * the channel (the lifecycle of ipc.h: seal after every attach). */
 static pid_t spawn_producer(const struct producer_job *j)
 {
-	pid_t pid = fork();
+	int sync[2];
+	char c = 0;
+	pid_t pid;
 	void *ep;
 
+	CHECK(pipe2(sync, O_CLOEXEC) == 0);
+	pid = fork();
 	CHECK(pid >= 0);
-	if (pid > 0)
+	if (pid > 0) {
+		close(sync[1]);
+		CHECK(read(sync[0], &c, 1) == 1);
+		close(sync[0]);
 		return pid;
+	}
+	close(sync[0]);
 	signal(SIGPIPE, SIG_IGN);
 	CHECK_OK(j->t->attach(j->chan, IPCB_PRODUCER, &ep));
 	j->t->drop(j->chan);
+	CHECK(write(sync[1], &c, 1) == 1);
+	close(sync[1]);
 	CHECK_OK(produce(j, ep));
 	if (j->detach)
 		j->t->detach(ep);
