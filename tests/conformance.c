@@ -8,7 +8,7 @@
  * transport's capabilities rule out, or that the kernel cannot do, is
  * reported as skipped.
  *
- * Usage: conformance [TRANSPORT...]   (default: every transport)
+ * Usage: conformance [TRANSPORT...] [--case CASE]  (default: all)
  */
 #define _GNU_SOURCE
 #include "check.h"
@@ -565,14 +565,22 @@ static void run_in_child(void **state)
 	assert_int_equal(count_sysv(), sysv);
 }
 
-static bool wanted(const char *name, int argc, char **argv)
+/* Arguments: transport names to test (default all), and "--case NAME" to
+ * run one case only (tests/tsan.sh runs the thread cases). */
+static bool wanted(const char *transport, const char *c, int argc,
+		   char **argv)
 {
-	if (argc < 2)
-		return true;
-	for (int i = 1; i < argc; i++)
-		if (strcmp(argv[i], name) == 0)
-			return true;
-	return false;
+	bool any_transport = false, transport_ok = false, case_ok = true;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--case") == 0 && i + 1 < argc) {
+			case_ok = strcmp(argv[++i], c) == 0;
+			continue;
+		}
+		any_transport = true;
+		transport_ok |= strcmp(argv[i], transport) == 0;
+	}
+	return case_ok && (transport_ok || !any_transport);
 }
 
 int main(int argc, char **argv)
@@ -593,9 +601,9 @@ int main(int argc, char **argv)
 			fprintf(stderr, "transport %s: %s\n", t->name, why);
 			return 1;
 		}
-		if (!wanted(t->name, argc, argv))
-			continue;
-		for (size_t c = 0; c < NCASES; c++, k++) {
+		for (size_t c = 0; c < NCASES; c++) {
+			if (!wanted(t->name, cases[c].name, argc, argv))
+				continue;
 			snprintf(names[k], sizeof(names[k]), "%s/%s", t->name,
 				 cases[c].name);
 			states[k] = (struct test_state){ t, &cases[c] };
@@ -604,6 +612,7 @@ int main(int argc, char **argv)
 				.test_func = run_in_child,
 				.initial_state = &states[k],
 			};
+			k++;
 		}
 	}
 	failed = _cmocka_run_group_tests("conformance", tests, k, NULL, NULL);
