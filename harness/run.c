@@ -910,7 +910,10 @@ static void collect(struct run *r, struct ipcb_rep *rep,
 	res->has_latency = h && h->count > 0;
 	res->latency_rtt = k->pattern == IPCB_LATENCY;
 	rep->msgs_per_s = (double)measured / window;
-	rep->bytes_per_s = rep->msgs_per_s * (double)k->size;
+	/* A transport without payload moves no bytes: none are reported. */
+	rep->bytes_per_s = r->cfg->t->caps & IPCB_CAP_PAYLOAD
+				   ? rep->msgs_per_s * (double)k->size
+				   : NAN;
 	if (res->has_latency)
 		rep->lat = (struct ipcb_latency){
 			.min = (double)h->min, .mean = ipcb_hist_mean(h),
