@@ -6,6 +6,7 @@
 #include "ipc.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,25 +64,30 @@ void *ipcb_map_shared(size_t len)
 	return p == MAP_FAILED ? NULL : p;
 }
 
+/* Syscalls only, no stdio or malloc: sysv-mq's watcher thread calls this
+ * while another thread of its process may fork(). */
 bool ipcb_pid_alive(pid_t pid)
 {
-	char path[64], stat[256], *paren;
-	FILE *f;
-	size_t n;
+	char path[32], stat[256], *paren;
+	ssize_t n;
+	int fd;
 
 	if (pid <= 0 || (kill(pid, 0) < 0 && errno != EPERM))
 		return false;
 	/* A zombie answers kill() but will never send or receive again:
 	 * its parent may be the very process waiting on it. */
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno != ENOENT;
+	n = read(fd, stat, sizeof(stat) - 1);
+	close(fd);
+	if (n <= 0)
 		return true;
-	n = fread(stat, 1, sizeof(stat) - 1, f);
-	fclose(f);
 	stat[n] = '\0';
 	paren = strrchr(stat, ')');
-	return !(paren && paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X'));
+	return !(paren && paren[1] == ' ' &&
+		 (paren[2] == 'Z' || paren[2] == 'X'));
 }
 
 int ipcb_read_proc_ulong(const char *path, unsigned long *out)

@@ -20,6 +20,10 @@ thread) dir=build/tsan ;;
 esac
 
 bench/setup.sh test
+# POSIX message queues are listed (and checked for leaks) in /dev/mqueue.
+if ! mountpoint -q /dev/mqueue && [ "$(id -u)" -eq 0 ]; then
+	mkdir -p /dev/mqueue && mount -t mqueue none /dev/mqueue
+fi
 cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DIPCB_WERROR=ON \
 	-DIPCB_SANITIZE="$sanitize" >/dev/null
 cmake --build "$dir" -j"$(nproc)" >/dev/null
