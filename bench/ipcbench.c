@@ -311,7 +311,7 @@ static int run(int argc, char **argv)
 	enum ipcb_sweep_end end;
 	sigset_t set;
 	int sig = 0, status = 0;
-	uint64_t bad = 0;
+	size_t failed = 0;
 	struct ipcb_work_cal cal = { 0 };
 
 	switch (ipcb_parse_options(argc, argv, &o, err, sizeof(err))) {
@@ -392,15 +392,16 @@ static int run(int argc, char **argv)
 		status = 128 + sig;
 	}
 	for (size_t i = 0; i < res.n; i++)
-		bad += res.v[i].lost + res.v[i].duplicated + res.v[i].corrupt;
-	if (res.n && output(&o, &res) && !status)
+		failed += res.v[i].status == IPCB_FAILED;
+	/* Even an empty, interrupted run says so in the asked format. */
+	if (output(&o, &res) && !status)
 		status = 1;
 	if (res.n && o.plot_dir && plot(&o, &res) && !status)
 		status = 1;
-	if (bad && !status) {
-		fprintf(stderr, "ipcbench: %llu messages were lost, duplicated "
-			"or corrupt (see the table); the run failed\n",
-			(unsigned long long)bad);
+	if (failed && !status) {
+		fprintf(stderr, "ipcbench: %zu configuration%s failed (lost, "
+			"duplicated or corrupt messages, or nothing measured: "
+			"see the table)\n", failed, failed > 1 ? "s" : "");
 		status = 1;
 	}
 	ipcb_results_free(&res);

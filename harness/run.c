@@ -68,6 +68,7 @@ struct slot {
 	uint64_t sent;     /* messages sent, end markers excluded */
 	uint64_t measured; /* messages (round trips) in the window */
 	uint64_t duplicated, corrupt;
+	uint64_t t_last;   /* ping: end of its last timed round trip */
 	struct ipcb_hist hist;
 };
 
@@ -191,6 +192,13 @@ enum ipcb_run_fail ipcb_run_check(const struct ipcb_run_config *cfg,
 		return IPCB_RUN_NOT_APPLICABLE;
 	}
 	cc = chan_config(&r);
+	if (cc.max_msg > cfg->t->max_msg()) {
+		snprintf(err, errlen, "a %llu-byte message is larger than %s "
+			 "can carry (at most %zu bytes)",
+			 (unsigned long long)cc.max_msg, cfg->t->name,
+			 cfg->t->max_msg());
+		return IPCB_RUN_NOT_APPLICABLE;
+	}
 	rc = ipcb_transport_validate(cfg->t, &cc, &why);
 	if (rc) {
 		snprintf(err, errlen, "%s", why);
@@ -411,6 +419,7 @@ static void run_ping(struct worker *k)
 		if (t0 >= t_measure) {
 			ipcb_hist_record(&s->hist, t1 - t0);
 			s->measured++;
+			s->t_last = t1;
 		}
 	}
 	s->sent = n;
@@ -448,14 +457,14 @@ static int worker_main(struct run *r, unsigned w)
 		fail(&k, rc, "pinning to a CPU", -1);
 		return rc;
 	}
-	k.txbuf = aligned_alloc(64, (k.size + 63) & ~(size_t)63);
-	k.rxbuf = aligned_alloc(64, (k.size + 63) & ~(size_t)63);
+	/* calloc: large buffers come as untouched zero pages, so a 1 GiB
+	 * message does not cost seconds before the barrier. */
+	k.txbuf = calloc(1, k.size);
+	k.rxbuf = calloc(1, k.size);
 	if (!k.txbuf || !k.rxbuf) {
 		fail(&k, -ENOMEM, "allocating buffers", -1);
 		goto out;
 	}
-	memset(k.txbuf, 0, k.size);
-	memset(k.rxbuf, 0, k.size);
 	if (p->tx >= 0 && (rc = t->attach(r->chan[p->tx], IPCB_PRODUCER, &k.tx))) {
 		fail(&k, rc, "attach as producer", p->tx);
 		goto out;
@@ -858,13 +867,20 @@ static void collect(struct run *r, struct ipcb_rep *rep,
 {
 	const struct ipcb_config_key *k = &r->cfg->key;
 	struct ipcb_hist *h = malloc(sizeof(*h));
-	double window = (double)(r->ctl->t_end - r->ctl->t_measure) / 1e9;
+	uint64_t end = r->ctl->t_end;
+	double window;
 	uint64_t measured = 0;
 	size_t off = 0;
 
 	res->lost = res->duplicated = res->corrupt = 0;
 	if (h)
 		ipcb_hist_reset(h);
+	/* A round trip that began in the window is counted whole: the window
+	 * lasts until it ended, so the rate is never overstated. */
+	for (unsigned w = 0; w < r->nworkers; w++)
+		if (r->slot[w].t_last > end)
+			end = r->slot[w].t_last;
+	window = (double)(end - r->ctl->t_measure) / 1e9;
 	for (unsigned w = 0; w < r->nworkers; w++) {
 		const struct plan *p = &r->plan[w];
 		const struct slot *s = &r->slot[w];

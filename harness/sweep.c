@@ -170,7 +170,13 @@ enum ipcb_sweep_end ipcb_sweep_run(const struct ipcb_run_config *items,
 			summarize(&res);
 			if (repeat > 1)
 				warn_if_noisy(&res);
-			if (res.lost || res.duplicated || res.corrupt) {
+			if (res.messages == 0) {
+				res.status = IPCB_FAILED;
+				snprintf(res.reason, sizeof(res.reason),
+					 "no message completed in the %g s "
+					 "window; use a longer --duration",
+					 cfg->duration_s);
+			} else if (res.lost || res.duplicated || res.corrupt) {
 				res.status = IPCB_FAILED;
 				snprintf(res.reason, sizeof(res.reason),
 					 "%llu lost, %llu duplicated, %llu "
