@@ -452,6 +452,7 @@ static int worker_main(struct run *r, unsigned w)
 
 	s->pid = getpid();
 	ipcb_hist_reset(&s->hist);
+	ipcb_work_prepare(&r->cfg->work);
 	rc = pin_self(p->cpu);
 	if (rc) {
 		fail(&k, rc, "pinning to a CPU", -1);
@@ -1076,6 +1077,7 @@ enum ipcb_run_fail ipcb_run_sequential(const struct ipcb_run_config *cfg,
 		return IPCB_RUN_ERROR;
 	}
 	memset(buf, 0, size);
+	ipcb_work_prepare(&cfg->work);
 	t_measure = ipcb_now_ns() + (uint64_t)(cfg->warmup_s * 1e9);
 	t_end = t_measure + (uint64_t)(cfg->duration_s * 1e9);
 	for (;;) {

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 
 #define WORK_MAX_USEC 1000000u
 
@@ -47,12 +48,19 @@ void ipcb_work_name(const struct ipcb_work *w, char *buf, size_t n)
 			 w->usec);
 }
 
-uint64_t ipcb_work_round(const unsigned char *buf, size_t len, uint64_t h)
+/* Never inlined, so the calibration times exactly the code the consumers
+ * run (inlined with a constant length, the compiler would specialize it). */
+__attribute__((noinline)) uint64_t ipcb_work_round(const unsigned char *buf,
+						   size_t len, uint64_t h)
 {
+	size_t j = 0;
+
 	/* FNV-1a over 64 bytes, wrapping around short messages. */
 	for (size_t i = 0; i < 64; i++) {
-		h ^= buf[i % len];
+		h ^= buf[j];
 		h *= 0x100000001b3ull;
+		if (++j == len)
+			j = 0;
 	}
 	return h;
 }
@@ -68,7 +76,9 @@ uint64_t ipcb_work_rounds_for(uint64_t rounds, uint64_t elapsed_ns,
 
 void ipcb_work_calibrate(struct ipcb_work_cal *cal)
 {
-	unsigned char buf[64];
+	unsigned char buf[4096];
+	/* volatile: the length is not known at compile time, as in a run. */
+	volatile size_t len = sizeof(buf);
 	uint64_t best = UINT64_MAX, rounds = 20000, h = 0;
 
 	memset(buf, 0x5a, sizeof(buf));
@@ -76,7 +86,7 @@ void ipcb_work_calibrate(struct ipcb_work_cal *cal)
 	for (int trial = 0; trial < 7; trial++) {
 		uint64_t t0 = ipcb_now_ns(), dt;
 		for (uint64_t i = 0; i < rounds; i++)
-			h = ipcb_work_round(buf, sizeof(buf), h);
+			h = ipcb_work_round(buf, len, h);
 		dt = ipcb_now_ns() - t0;
 		if (dt < best)
 			best = dt;
@@ -84,6 +94,12 @@ void ipcb_work_calibrate(struct ipcb_work_cal *cal)
 	__asm__ volatile("" : : "r"(h));
 	cal->rounds = rounds;
 	cal->elapsed_ns = best;
+}
+
+void ipcb_work_prepare(const struct ipcb_work *w)
+{
+	if (w->kind == IPCB_WORK_IO)
+		prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
 }
 
 uint64_t ipcb_work_do(const struct ipcb_work *w, const void *buf, size_t len)

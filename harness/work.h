@@ -35,6 +35,9 @@ struct ipcb_work_cal {
 	uint64_t rounds, elapsed_ns;
 };
 void ipcb_work_calibrate(struct ipcb_work_cal *cal);
+/* Prepares the calling thread for w, once before its first message: io
+ * work asks for a 1 ns timer slack, or a 50 us sleep would take ~100 us. */
+void ipcb_work_prepare(const struct ipcb_work *w);
 /* Applies w to one message; returns a value the caller must consume so the
  * computation is not optimized away. */
 uint64_t ipcb_work_do(const struct ipcb_work *w, const void *buf, size_t len);
