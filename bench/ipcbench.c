@@ -16,6 +16,7 @@
 #include "harness/limits.h"
 #include "harness/plot.h"
 #include "harness/sweep.h"
+#include "harness/units.h"
 #include "ipc/ipc.h"
 
 #include <errno.h>
@@ -56,12 +57,8 @@ static int cmd_list(int argc, char **argv)
 		char maxs[24];
 		if (max >= (1ull << 30))
 			snprintf(maxs, sizeof(maxs), "unbounded");
-		else if (max >= (1u << 20) && max % (1u << 20) == 0)
-			snprintf(maxs, sizeof(maxs), "%zuM", max >> 20);
-		else if (max >= 1024 && max % 1024 == 0)
-			snprintf(maxs, sizeof(maxs), "%zuK", max >> 10);
 		else
-			snprintf(maxs, sizeof(maxs), "%zu", max);
+			ipcb_fmt_size(maxs, sizeof(maxs), max, false);
 		printf("%-14s %-10s %-7s %-6s %-6s %-7s %s\n", t->name, maxs,
 		       t->caps & IPCB_CAP_PAYLOAD ? "yes" : "no",
 		       t->caps & IPCB_CAP_MULTI_PRODUCER ? "yes" : "no",

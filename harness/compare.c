@@ -21,6 +21,7 @@
  */
 #define _GNU_SOURCE
 #include "harness/compare.h"
+#include "harness/units.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -400,25 +401,11 @@ out:
 
 static void fmt_value(char *buf, size_t n, enum ipcb_metric m, double v)
 {
-	bool rate = !ipcb_metric_lower_is_better(m);
-	const char *unit = m == IPCB_METRIC_BYTES_PER_S ? "B/s" : "/s";
-
-	if (isnan(v))
-		snprintf(buf, n, "-");
-	else if (!rate && v < 10e3)
-		snprintf(buf, n, "%.0fns", v);
-	else if (!rate && v < 10e6)
-		snprintf(buf, n, "%.2fus", v / 1e3);
-	else if (!rate)
-		snprintf(buf, n, "%.2fms", v / 1e6);
-	else if (v >= 1e9)
-		snprintf(buf, n, "%.3fG%s", v / 1e9, unit);
-	else if (v >= 1e6)
-		snprintf(buf, n, "%.3fM%s", v / 1e6, unit);
-	else if (v >= 1e3)
-		snprintf(buf, n, "%.2fk%s", v / 1e3, unit);
+	if (ipcb_metric_lower_is_better(m))
+		ipcb_fmt_ns(buf, n, v);
 	else
-		snprintf(buf, n, "%.0f%s", v, unit);
+		ipcb_fmt_rate(buf, n, v,
+			      m == IPCB_METRIC_BYTES_PER_S ? "B/s" : "/s");
 }
 
 static void fmt_change(char *buf, size_t n, double change)
@@ -475,6 +462,24 @@ static void key_name(const struct ipcb_results *r, size_t i, char *buf,
 		     size_t n)
 {
 	ipcb_key_name(&r->v[i].key, buf, n);
+}
+
+/* One row as text, the same for the table and markdown. */
+struct row_cells {
+	char name[256], base[32], new_val[32], change[32], p[32], reps[32];
+	char verdict[256];
+};
+
+static void row_cells(const struct ipcb_results *base,
+		      const struct ipcb_cmp_row *row, struct row_cells *t)
+{
+	key_name(base, row->base_i, t->name, sizeof(t->name));
+	fmt_value(t->base, sizeof(t->base), row->metric, row->base_val);
+	fmt_value(t->new_val, sizeof(t->new_val), row->metric, row->new_val);
+	fmt_change(t->change, sizeof(t->change), row->change);
+	fmt_p(t->p, sizeof(t->p), row);
+	fmt_reps(t->reps, sizeof(t->reps), row);
+	fmt_verdict(t->verdict, sizeof(t->verdict), row);
 }
 
 /* Names up to three regressions: "a p50 +100.0%, b (failed in new) and 2
@@ -591,18 +596,12 @@ static int write_table(FILE *f, const struct ipcb_comparison *c,
 		"reps", "verdict");
 	for (size_t i = 0; i < c->nrows; i++) {
 		const struct ipcb_cmp_row *row = &c->rows[i];
-		char name[256], bv[32], nv[32], ch[32], p[32], reps[32];
-		char verdict[256];
+		struct row_cells t;
 
-		key_name(base, row->base_i, name, sizeof(name));
-		fmt_value(bv, sizeof(bv), row->metric, row->base_val);
-		fmt_value(nv, sizeof(nv), row->metric, row->new_val);
-		fmt_change(ch, sizeof(ch), row->change);
-		fmt_p(p, sizeof(p), row);
-		fmt_reps(reps, sizeof(reps), row);
-		fmt_verdict(verdict, sizeof(verdict), row);
+		row_cells(base, row, &t);
 		fprintf(f, "%-*s  %-11s %11s %11s %8s %8s %5s  %s\n", width,
-			name, row_metric(row), bv, nv, ch, p, reps, verdict);
+			t.name, row_metric(row), t.base, t.new_val, t.change,
+			t.p, t.reps, t.verdict);
 	}
 	for (size_t i = 0; i < c->n_only_base; i++) {
 		char name[256];
@@ -687,20 +686,13 @@ static int write_markdown(FILE *f, const struct ipcb_comparison *c,
 	      "reps | verdict |\n|---|---|--:|--:|--:|--:|--:|---|\n", f);
 	for (size_t i = 0; i < c->nrows; i++) {
 		const struct ipcb_cmp_row *row = &c->rows[i];
-		char name[256], bv[32], nv[32], ch[32], p[32], reps[32];
-		char verdict[256];
+		struct row_cells t;
 
-		key_name(base, row->base_i, name, sizeof(name));
-		fmt_value(bv, sizeof(bv), row->metric, row->base_val);
-		fmt_value(nv, sizeof(nv), row->metric, row->new_val);
-		fmt_change(ch, sizeof(ch), row->change);
-		fmt_p(p, sizeof(p), row);
-		fmt_reps(reps, sizeof(reps), row);
-		fmt_verdict(verdict, sizeof(verdict), row);
-		fprintf(f, "| `%s` | %s | %s | %s | %s | %s | %s | %s", name,
-			row_metric(row), bv, nv, ch, p, reps,
-			row->verdict == IPCB_REGRESSION ? "**" : "");
-		md_text(f, verdict);
+		row_cells(base, row, &t);
+		fprintf(f, "| `%s` | %s | %s | %s | %s | %s | %s | %s", t.name,
+			row_metric(row), t.base, t.new_val, t.change, t.p,
+			t.reps, row->verdict == IPCB_REGRESSION ? "**" : "");
+		md_text(f, t.verdict);
 		fprintf(f, "%s |\n",
 			row->verdict == IPCB_REGRESSION ? "**" : "");
 	}

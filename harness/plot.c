@@ -12,6 +12,7 @@
  */
 #define _GNU_SOURCE
 #include "harness/plot.h"
+#include "harness/units.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -173,16 +174,6 @@ static void dim_str(const struct ipcb_result *x, enum dim d, char *buf,
 	}
 }
 
-static void fmt_size(char *buf, size_t n, uint64_t s)
-{
-	if (s >= (1u << 20) && s % (1u << 20) == 0)
-		snprintf(buf, n, "%llu MiB", (unsigned long long)(s >> 20));
-	else if (s >= 1024 && s % 1024 == 0)
-		snprintf(buf, n, "%llu KiB", (unsigned long long)(s >> 10));
-	else
-		snprintf(buf, n, "%llu B", (unsigned long long)s);
-}
-
 /* A dimension's value as a subtitle names it. */
 static void dim_desc(const struct ipcb_result *x, enum dim d, char *buf,
 		     size_t n)
@@ -198,7 +189,7 @@ static void dim_desc(const struct ipcb_result *x, enum dim d, char *buf,
 		snprintf(buf, n, "%u procs", k->procs);
 		break;
 	case D_SIZE:
-		fmt_size(size, sizeof(size), k->size);
+		ipcb_fmt_size(size, sizeof(size), k->size, true);
 		snprintf(buf, n, "%s messages", size);
 		break;
 	case D_TOPOLOGY:
@@ -531,7 +522,7 @@ static void gp_size_tics(FILE *gp, const struct sel *s)
 			seen |= s->v[j]->key.size == v;
 		if (seen)
 			continue;
-		fmt_size(buf, sizeof(buf), v);
+		ipcb_fmt_size(buf, sizeof(buf), v, true);
 		fprintf(gp, "%s'%s' %llu", first ? "" : ", ", buf,
 			(unsigned long long)v);
 		first = false;

@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE
 #include "harness/results.h"
+#include "harness/units.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -124,42 +125,6 @@ static double limit_ratio(const struct ipcb_context *c,
 
 /* ---- table ---- */
 
-static void fmt_ns(char *buf, size_t n, double ns)
-{
-	if (isnan(ns))
-		snprintf(buf, n, "-");
-	else if (ns < 10e3)
-		snprintf(buf, n, "%.0fns", ns);
-	else if (ns < 10e6)
-		snprintf(buf, n, "%.1fus", ns / 1e3);
-	else
-		snprintf(buf, n, "%.1fms", ns / 1e6);
-}
-
-static void fmt_rate(char *buf, size_t n, double v, const char *unit)
-{
-	if (isnan(v))
-		snprintf(buf, n, "-");
-	else if (v >= 1e9)
-		snprintf(buf, n, "%.2fG%s", v / 1e9, unit);
-	else if (v >= 1e6)
-		snprintf(buf, n, "%.2fM%s", v / 1e6, unit);
-	else if (v >= 1e3)
-		snprintf(buf, n, "%.1fk%s", v / 1e3, unit);
-	else
-		snprintf(buf, n, "%.0f%s", v, unit);
-}
-
-static void fmt_size(char *buf, size_t n, uint64_t s)
-{
-	if (s >= (1u << 20) && s % (1u << 20) == 0)
-		snprintf(buf, n, "%lluM", (unsigned long long)(s >> 20));
-	else if (s >= 1024 && s % 1024 == 0)
-		snprintf(buf, n, "%lluK", (unsigned long long)(s >> 10));
-	else
-		snprintf(buf, n, "%llu", (unsigned long long)s);
-}
-
 int ipcb_write_table(FILE *f, const struct ipcb_results *r)
 {
 	fprintf(f, "%-13s %-4s %5s %6s %-9s %-9s %-10s %8s %8s %8s %8s %9s "
@@ -175,7 +140,7 @@ int ipcb_write_table(FILE *f, const struct ipcb_results *r)
 		const struct ipcb_latency *l = &x->lat;
 		bool lat = x->has_latency;
 
-		fmt_size(size, sizeof(size), k->size);
+		ipcb_fmt_size(size, sizeof(size), k->size, false);
 		if (k->topology == IPCB_SHARED)
 			snprintf(topo, sizeof(topo), "%u>%u", k->producers,
 				 k->consumers);
@@ -191,12 +156,12 @@ int ipcb_write_table(FILE *f, const struct ipcb_results *r)
 				x->reason);
 			continue;
 		}
-		fmt_ns(p50, sizeof(p50), lat ? l->p50 : NAN);
-		fmt_ns(p99, sizeof(p99), lat ? l->p99 : NAN);
-		fmt_ns(p999, sizeof(p999), lat ? l->p999 : NAN);
-		fmt_ns(max, sizeof(max), lat ? l->max : NAN);
-		fmt_rate(mps, sizeof(mps), x->msgs_per_s, "");
-		fmt_rate(bps, sizeof(bps), x->bytes_per_s, "B");
+		ipcb_fmt_ns(p50, sizeof(p50), lat ? l->p50 : NAN);
+		ipcb_fmt_ns(p99, sizeof(p99), lat ? l->p99 : NAN);
+		ipcb_fmt_ns(p999, sizeof(p999), lat ? l->p999 : NAN);
+		ipcb_fmt_ns(max, sizeof(max), lat ? l->max : NAN);
+		ipcb_fmt_rate(mps, sizeof(mps), x->msgs_per_s, "");
+		ipcb_fmt_rate(bps, sizeof(bps), x->bytes_per_s, "B");
 		if (isnan(x->speedup))
 			snprintf(speed, sizeof(speed), "-");
 		else
@@ -386,13 +351,13 @@ static json_t *latency_json(const struct ipcb_latency *l)
 static json_t *context_json(const struct ipcb_context *c)
 {
 	json_t *o = json_pack(
-		"{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:i,s:{s:I,s:I},s:o,s:o}",
+		"{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:I,s:{s:I,s:I},s:o,s:o}",
 		"command_line", jstr(c->command_line ? c->command_line : ""),
 		"version", jstr(c->version), "git_revision",
 		jstr(c->git_revision), "start_time", jstr(c->start_time),
 		"end_time", jstr(c->end_time), "hostname", jstr(c->hostname),
 		"kernel", jstr(c->kernel), "cpu_model", jstr(c->cpu_model),
-		"cpu_count", (int)c->cpu_count, "mq", "msg_max",
+		"cpu_count", (json_int_t)c->cpu_count, "mq", "msg_max",
 		(json_int_t)c->mq_msg_max, "msgsize_max",
 		(json_int_t)c->mq_msgsize_max, "placement", jstr(c->placement),
 		"cpu_work_iters_per_us", jnum(c->cpu_work_iters_per_us));
@@ -430,13 +395,14 @@ static json_t *result_json(const struct ipcb_context *c,
 	if (!reps)
 		return NULL;
 	return json_pack(
-		"{s:o,s:s,s:i,s:I,s:s,s:i,s:i,s:o,s:s,s:s,s:o,s:i,"
+		"{s:o,s:s,s:I,s:I,s:s,s:I,s:I,s:o,s:s,s:s,s:o,s:i,"
 		"s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,"
 		"s:{s:o,s:o,s:o,s:o},s:o,s:I,s:o,s:o,s:o,s:o}",
 		"transport", jstr(k->transport), "pattern",
-		ipcb_pattern_name(k->pattern), "procs", (int)k->procs, "size",
-		(json_int_t)k->size, "topology", ipcb_topology_name(k->topology),
-		"producers", (int)k->producers, "consumers", (int)k->consumers,
+		ipcb_pattern_name(k->pattern), "procs", (json_int_t)k->procs,
+		"size", (json_int_t)k->size, "topology",
+		ipcb_topology_name(k->topology), "producers",
+		(json_int_t)k->producers, "consumers", (json_int_t)k->consumers,
 		"work", jstr(k->work), "workers", ipcb_workers_name(k->workers),
 		"status", ipcb_status_name(x->status), "reason",
 		x->status == IPCB_OK ? json_null() : jstr(x->reason), "repeat",

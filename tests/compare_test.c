@@ -355,7 +355,7 @@ static void test_markdown(void **state)
 	assert_contains(r.out, "| configuration | metric | base | new |");
 	assert_contains(r.out, "|---|---|");
 	assert_contains(r.out, "| `pipe/latency/procs:2/size:64` | p50 | "
-			       "5000ns | 10.00us | +100.0% |");
+			       "5000ns | 10.0us | +100.0% |");
 	assert_contains(r.out, "> **Warning:**");
 	assert_true(strncmp(last_line(r.out), "**REGRESSION", 12) == 0);
 	run_free(&r);
