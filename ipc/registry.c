@@ -8,10 +8,36 @@
 #include <string.h>
 
 extern const struct ipcb_transport ipcb_pipe_transport;
+extern const struct ipcb_transport ipcb_posix_mq_transport;
+extern const struct ipcb_transport ipcb_sysv_mq_transport;
+extern const struct ipcb_transport ipcb_shm_transport;
+extern const struct ipcb_transport ipcb_sysv_shm_transport;
+extern const struct ipcb_transport ipcb_eventfd_transport;
+extern const struct ipcb_transport ipcb_uds_transport;
+extern const struct ipcb_transport ipcb_uds_seqpacket_transport;
+extern const struct ipcb_transport ipcb_tcp_transport;
+extern const struct ipcb_transport ipcb_fifo_transport;
+extern const struct ipcb_transport ipcb_null_transport;
+extern const struct ipcb_transport ipcb_signal_transport;
+extern const struct ipcb_transport ipcb_shm_spin_transport;
+extern const struct ipcb_transport ipcb_shm_futex_transport;
 
 /* `ipcbench list` prints them in this order. */
 const struct ipcb_transport *const ipcb_transports[] = {
 	&ipcb_pipe_transport,
+	&ipcb_posix_mq_transport,
+	&ipcb_sysv_mq_transport,
+	&ipcb_fifo_transport,
+	&ipcb_uds_transport,
+	&ipcb_uds_seqpacket_transport,
+	&ipcb_tcp_transport,
+	&ipcb_null_transport,
+	&ipcb_signal_transport,
+	&ipcb_shm_transport,
+	&ipcb_sysv_shm_transport,
+	&ipcb_eventfd_transport,
+	&ipcb_shm_spin_transport,
+	&ipcb_shm_futex_transport,
 };
 const size_t ipcb_transport_count =
 	sizeof(ipcb_transports) / sizeof(ipcb_transports[0]);

@@ -102,7 +102,8 @@ static bool clock_in_vdso(void)
 					    "hyperv_clocksource_tsc_page" };
 	char name[64] = "";
 	FILE *f = fopen("/sys/devices/system/clocksource/clocksource0/"
-			"current_clocksource", "re");
+			"current_clocksource",
+			"re");
 
 	if (!f)
 		return false;
