@@ -46,7 +46,7 @@ struct evfd_ep {
 	int full;
 	int free;
 	enum ipcb_role role;
-	int place;            /* in the ring's table of peers */
+	int place;            /* in the ring's roster of peers */
 };
 
 static size_t evfd_max_msg(void)
@@ -128,7 +128,7 @@ static int evfd_attach(void *chan, enum ipcb_role role, void **ep)
 		goto err_close_full;
 	}
 	e->role = role;
-	e->place = shmring_join(e->ring, role);
+	e->place = ipcb_peers_join(shmring_peers(e->ring), role);
 	if (e->place < 0) {
 		rc = e->place;
 		goto err_close_free;
@@ -192,7 +192,7 @@ static int evfd_down(int fd, struct shmring *r, enum ipcb_role peer)
 		n = poll(&p, 1, SHMRING_WAIT_MS);
 		if (n < 0 && errno != EINTR)
 			return -errno;
-		if (n == 0 && !shmring_peers_left(r, peer))
+		if (n == 0 && !ipcb_peers_left(shmring_peers(r), peer))
 			return 1;
 	}
 }
@@ -223,7 +223,7 @@ static int evfd_send(void *ep, const void *buf, size_t len)
 		}
 		/* The count was the consumer's farewell: the last push after
 		 * seeing it gone is final. */
-		gone = !shmring_peers_left(e->ring, IPCB_CONSUMER);
+		gone = !ipcb_peers_left(shmring_peers(e->ring), IPCB_CONSUMER);
 	}
 }
 
@@ -251,17 +251,17 @@ static int evfd_recv(void *ep, void *buf, size_t cap, size_t *len)
 			eventfd_write(e->full, 1);
 			return rc == -EAGAIN ? -EPIPE : rc;
 		}
-		gone = !shmring_peers_left(e->ring, IPCB_PRODUCER);
+		gone = !ipcb_peers_left(shmring_peers(e->ring), IPCB_PRODUCER);
 	}
 }
 
-/* Leaves the table of peers, then rings the peer's doorbell so that a
+/* Leaves the roster of peers, then rings the peer's doorbell so that a
  * blocked peer re-checks at once whether anyone is left. */
 static void evfd_detach(void *ep)
 {
 	struct evfd_ep *e = ep;
 
-	shmring_leave(e->ring, e->place);
+	ipcb_peers_leave(shmring_peers(e->ring), e->role, e->place);
 	eventfd_write(e->role == IPCB_PRODUCER ? e->full : e->free, 1);
 	close(e->full);
 	close(e->free);

@@ -28,22 +28,20 @@
  * endpoint and is refreshed only after it has passed, so the fast path is
  * one syscall and no clock read. A timeout (the queue stayed empty, or
  * full, until the deadline: at most ~100 ms) checks the peers' pids kept
- * in a small shared control block. Costs: a wait on an empty or full queue
+ * in a shared roster (peers.h). Costs: a wait on an empty or full queue
  * arms a kernel hrtimer that a plain mq_receive() would not, and a step of
  * the realtime clock delays or hastens the liveness check.
  */
 #define _GNU_SOURCE
-#include "ipc.h"
+#include "peers.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <mqueue.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -66,29 +64,11 @@ struct posixmq_geom {
 	bool chunked;
 };
 
-/*
- * Shared by every process of a channel, for the slow path's liveness
- * check. A slot holds the pid of the endpoint that claimed it: 0 until it
- * attaches (a worker not yet attached counts as alive), -1 once detached.
- * refs counts the channel and the endpoints of the creating process only:
- * in thread mode teardown may run while endpoints still use the block, and
- * a forked worker's inherited mapping simply ends with it.
- */
-struct posixmq_ctl {
-	size_t len;
-	pid_t creator;
-	atomic_uint refs;
-	atomic_uint left[2];	/* endpoints per role not yet detached */
-	atomic_uint next[2];	/* slots handed out per role */
-	unsigned slots[2];	/* producers, consumers */
-	atomic_int pid[];	/* producers' slots, then consumers' */
-};
-
 struct posixmq_chan {
 	mqd_t mqd;		/* -1 once dropped or sealed */
 	bool named;		/* the name still exists */
 	struct posixmq_geom g;
-	struct posixmq_ctl *ctl;
+	struct ipcb_peers *peers; /* from ipcb_peers_map() */
 	char name[NAME_MAX];
 };
 
@@ -97,76 +77,14 @@ struct posixmq_ep {
 	enum ipcb_role role;
 	bool chunked;
 	bool eos;		/* end of stream seen: later recvs fail */
-	unsigned slot;
+	int place;		/* in the roster */
 	size_t msgsize;
-	struct posixmq_ctl *ctl;
+	struct ipcb_peers *peers;
 	struct timespec deadline;	/* of every wait; CLOCK_REALTIME */
 	char stage[];		/* consumers: msgsize bytes */
 };
 
 static const struct timespec posixmq_now; /* a deadline already passed */
-
-static struct posixmq_ctl *posixmq_ctl_new(const struct ipcb_chan_config *cfg)
-{
-	size_t len = sizeof(struct posixmq_ctl) +
-		     ((size_t)cfg->producers + cfg->consumers) *
-			     sizeof(atomic_int);
-	struct posixmq_ctl *ctl = ipcb_map_shared(len);
-
-	if (!ctl)
-		return NULL;
-	ctl->len = len;
-	ctl->creator = getpid();
-	atomic_init(&ctl->refs, 1);
-	ctl->slots[IPCB_PRODUCER] = cfg->producers;
-	ctl->slots[IPCB_CONSUMER] = cfg->consumers;
-	atomic_init(&ctl->left[IPCB_PRODUCER], cfg->producers);
-	atomic_init(&ctl->left[IPCB_CONSUMER], cfg->consumers);
-	return ctl;
-}
-
-/* Claims the next slot of role for the calling process: its index, or
- * -EUSERS when more endpoints attach than the configuration declared. */
-static int posixmq_ctl_claim(struct posixmq_ctl *ctl, enum ipcb_role role)
-{
-	unsigned i = atomic_fetch_add(&ctl->next[role], 1);
-
-	if (i >= ctl->slots[role])
-		return -EUSERS;
-	if (role == IPCB_CONSUMER)
-		i += ctl->slots[IPCB_PRODUCER];
-	atomic_store(&ctl->pid[i], getpid());
-	if (getpid() == ctl->creator)
-		atomic_fetch_add(&ctl->refs, 1);
-	return (int)i;
-}
-
-/* Marks slot detached; true when it was the last endpoint of its role. */
-static bool posixmq_ctl_release(struct posixmq_ctl *ctl, enum ipcb_role role,
-				unsigned slot)
-{
-	atomic_store(&ctl->pid[slot], -1);
-	return atomic_fetch_sub(&ctl->left[role], 1) == 1;
-}
-
-static void posixmq_ctl_unref(struct posixmq_ctl *ctl)
-{
-	if (getpid() == ctl->creator && atomic_fetch_sub(&ctl->refs, 1) == 1)
-		munmap(ctl, ctl->len);
-}
-
-/* True while some endpoint of role may still come or act. */
-static bool posixmq_alive(struct posixmq_ctl *ctl, enum ipcb_role role)
-{
-	unsigned base = role == IPCB_CONSUMER ? ctl->slots[IPCB_PRODUCER] : 0;
-
-	for (unsigned i = 0; i < ctl->slots[role]; i++) {
-		pid_t pid = atomic_load(&ctl->pid[base + i]);
-		if (pid == 0 || ipcb_pid_alive(pid))
-			return true;
-	}
-	return false;
-}
 
 /* Reads the system's limits; the kernel defaults when /proc lacks them. */
 static void posixmq_geometry(const struct ipcb_chan_config *cfg,
@@ -233,8 +151,8 @@ static int posixmq_setup(const struct ipcb_chan_config *cfg, void **chan,
 	rc = ipcb_name(c->name, sizeof(c->name), "/", cfg, "");
 	if (rc)
 		goto err_free;
-	c->ctl = posixmq_ctl_new(cfg);
-	if (!c->ctl) {
+	c->peers = ipcb_peers_map(cfg->producers, cfg->consumers);
+	if (!c->peers) {
 		rc = -ENOMEM;
 		goto err_free;
 	}
@@ -244,7 +162,7 @@ static int posixmq_setup(const struct ipcb_chan_config *cfg, void **chan,
 			 &attr);
 	if (c->mqd == (mqd_t)-1) {
 		rc = -errno;
-		goto err_ctl;
+		goto err_peers;
 	}
 	c->named = true;
 	info->chunk = c->g.chunked ? (size_t)c->g.msgsize : 0;
@@ -253,8 +171,8 @@ static int posixmq_setup(const struct ipcb_chan_config *cfg, void **chan,
 	*chan = c;
 	return 0;
 
-err_ctl:
-	munmap(c->ctl, c->ctl->len);
+err_peers:
+	ipcb_peers_unmap(c->peers);
 err_free:
 	free(c);
 	return rc;
@@ -285,15 +203,17 @@ static int posixmq_attach(void *chan, enum ipcb_role role, void **ep)
 		rc = -errno;
 		goto err_free;
 	}
-	rc = posixmq_ctl_claim(c->ctl, role);
-	if (rc < 0)
+	e->place = ipcb_peers_join(c->peers, role);
+	if (e->place < 0) {
+		rc = e->place;
 		goto err_close;
-	e->slot = (unsigned)rc;
+	}
+	ipcb_peers_hold(c->peers);
 	e->role = role;
 	e->chunked = c->g.chunked;
 	e->eos = false;
 	e->msgsize = (size_t)c->g.msgsize;
-	e->ctl = c->ctl;
+	e->peers = c->peers;
 	posixmq_rearm(&e->deadline);
 	*ep = e;
 	return 0;
@@ -331,7 +251,7 @@ static void posixmq_teardown(void *chan)
 	struct posixmq_chan *c = chan;
 
 	posixmq_seal(c);
-	posixmq_ctl_unref(c->ctl);
+	ipcb_peers_unmap(c->peers);
 	free(c);
 }
 
@@ -344,7 +264,7 @@ static int posixmq_put(struct posixmq_ep *e, const char *p, size_t n)
 				 &e->deadline) == 0)
 			return 0;
 		if (errno == ETIMEDOUT) {
-			if (!posixmq_alive(e->ctl, IPCB_CONSUMER))
+			if (!ipcb_peers_left(e->peers, IPCB_CONSUMER))
 				return -EPIPE;
 			posixmq_rearm(&e->deadline);
 		} else if (errno != EINTR) {
@@ -389,7 +309,7 @@ static ssize_t posixmq_get(struct posixmq_ep *e, char *p, size_t n,
 			return -errno;
 		if (deadline == &posixmq_now)
 			return -EPIPE;
-		if (posixmq_alive(e->ctl, IPCB_PRODUCER))
+		if (ipcb_peers_left(e->peers, IPCB_PRODUCER))
 			posixmq_rearm(&e->deadline);
 		else
 			deadline = &posixmq_now;
@@ -451,13 +371,13 @@ static void posixmq_detach(void *ep)
 {
 	struct posixmq_ep *e = ep;
 
-	if (posixmq_ctl_release(e->ctl, e->role, e->slot) &&
+	if (ipcb_peers_leave(e->peers, e->role, e->place) &&
 	    e->role == IPCB_PRODUCER)
-		for (unsigned i = 0; i < e->ctl->slots[IPCB_CONSUMER]; i++)
+		for (unsigned i = 0; i < e->peers->expect[IPCB_CONSUMER]; i++)
 			mq_timedsend(e->mqd, "", 0, POSIXMQ_PRIO_END,
 				     &posixmq_now);
 	mq_close(e->mqd);
-	posixmq_ctl_unref(e->ctl);
+	ipcb_peers_unmap(e->peers);
 	free(e);
 }
 

@@ -66,7 +66,7 @@ struct shm_ep {
 	struct shmring *ring;
 	size_t size;
 	enum ipcb_role role;
-	int place;            /* in the ring's table of peers */
+	int place;            /* in the ring's roster of peers */
 	bool locked;          /* this side is shared: push/pop under lock */
 };
 
@@ -179,8 +179,8 @@ static int shm_attach(void *chan, enum ipcb_role role, void **ep)
 	e->ring = shm_ring(e->hdr);
 	e->size = c->size;
 	e->role = role;
-	e->locked = e->ring->expect[role] > 1;
-	e->place = shmring_join(e->ring, role);
+	e->locked = shmring_peers(e->ring)->expect[role] > 1;
+	e->place = ipcb_peers_join(shmring_peers(e->ring), role);
 	if (e->place < 0) {
 		rc = e->place;
 		goto err_unmap;
@@ -248,7 +248,7 @@ static int shm_down(sem_t *s, struct shmring *r, enum ipcb_role peer)
 		if (sem_clockwait(s, CLOCK_MONOTONIC, &deadline) == 0)
 			return 0;
 		if (errno == ETIMEDOUT) {
-			if (!shmring_peers_left(r, peer))
+			if (!ipcb_peers_left(shmring_peers(r), peer))
 				return 1;
 		} else if (errno != EINTR) {
 			return -errno;
@@ -298,7 +298,7 @@ static int shm_send(void *ep, const void *buf, size_t len)
 		}
 		/* The count was a consumer's farewell: the last push after
 		 * seeing every consumer gone is final. */
-		gone = !shmring_peers_left(e->ring, IPCB_CONSUMER);
+		gone = !ipcb_peers_left(shmring_peers(e->ring), IPCB_CONSUMER);
 	}
 }
 
@@ -329,17 +329,17 @@ static int shm_recv(void *ep, void *buf, size_t cap, size_t *len)
 			sem_post(&h->full);
 			return rc == -EAGAIN ? -EPIPE : rc;
 		}
-		gone = !shmring_peers_left(e->ring, IPCB_PRODUCER);
+		gone = !ipcb_peers_left(shmring_peers(e->ring), IPCB_PRODUCER);
 	}
 }
 
-/* Leaves the table of peers, then wakes one blocked peer so that it
+/* Leaves the roster of peers, then wakes one blocked peer so that it
  * re-checks at once whether anyone is left. */
 static void shm_detach(void *ep)
 {
 	struct shm_ep *e = ep;
 
-	shmring_leave(e->ring, e->place);
+	ipcb_peers_leave(shmring_peers(e->ring), e->role, e->place);
 	sem_post(e->role == IPCB_PRODUCER ? &e->hdr->full : &e->hdr->free);
 	munmap(e->hdr, e->size);
 	free(e);

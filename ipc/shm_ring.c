@@ -7,7 +7,6 @@
 
 #include <errno.h>
 #include <string.h>
-#include <unistd.h>
 
 #define SHMRING_ALIGN 64
 
@@ -31,10 +30,9 @@ void shmring_geometry(const struct ipcb_chan_config *cfg, unsigned *nslots,
 static void shmring_offsets(const struct ipcb_chan_config *cfg,
 			    unsigned nslots, size_t *len_off, size_t *data_off)
 {
-	size_t peers = (size_t)cfg->producers + cfg->consumers;
-
-	*len_off = shmring_round(sizeof(struct shmring) +
-				 peers * sizeof(pid_t));
+	*len_off =
+		shmring_round(sizeof(struct shmring) +
+			      ipcb_peers_size(cfg->producers, cfg->consumers));
 	*data_off = shmring_round(*len_off + nslots * sizeof(uint64_t));
 }
 
@@ -46,6 +44,13 @@ size_t shmring_bytes(const struct ipcb_chan_config *cfg)
 	shmring_geometry(cfg, &nslots, &stride);
 	shmring_offsets(cfg, nslots, &len_off, &data_off);
 	return data_off + nslots * stride;
+}
+
+/* The roster follows the ring header: sizeof(struct shmring) is a multiple
+ * of its 64-byte alignment, more than the roster needs. */
+struct ipcb_peers *shmring_peers(struct shmring *r)
+{
+	return (struct ipcb_peers *)(r + 1);
 }
 
 void shmring_init(struct shmring *r, const struct ipcb_chan_config *cfg)
@@ -60,46 +65,7 @@ void shmring_init(struct shmring *r, const struct ipcb_chan_config *cfg)
 	r->max_msg = cfg->max_msg;
 	r->len_off = len_off;
 	r->data_off = data_off;
-	r->expect[IPCB_PRODUCER] = cfg->producers;
-	r->expect[IPCB_CONSUMER] = cfg->consumers;
-}
-
-/* First place of role in pid[]. */
-static unsigned shmring_base(const struct shmring *r, enum ipcb_role role)
-{
-	return role == IPCB_PRODUCER ? 0 : r->expect[IPCB_PRODUCER];
-}
-
-int shmring_join(struct shmring *r, enum ipcb_role role)
-{
-	unsigned i = atomic_fetch_add(&r->claimed[role], 1);
-	unsigned place = shmring_base(r, role) + i;
-
-	if (i >= r->expect[role])
-		return -EUSERS;
-	atomic_store(&r->pid[place], getpid());
-	/* joined counts only peers whose pid is visible. */
-	atomic_fetch_add(&r->joined[role], 1);
-	return (int)place;
-}
-
-void shmring_leave(struct shmring *r, int place)
-{
-	atomic_store(&r->pid[place], 0);
-}
-
-bool shmring_peers_left(struct shmring *r, enum ipcb_role role)
-{
-	unsigned base = shmring_base(r, role);
-
-	if (atomic_load(&r->joined[role]) < r->expect[role])
-		return true;
-	for (unsigned i = 0; i < r->expect[role]; i++) {
-		pid_t pid = atomic_load(&r->pid[base + i]);
-		if (pid != 0 && ipcb_pid_alive(pid))
-			return true;
-	}
-	return false;
+	ipcb_peers_init(shmring_peers(r), cfg->producers, cfg->consumers);
 }
 
 static uint64_t *shmring_lens(struct shmring *r)

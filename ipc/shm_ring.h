@@ -1,12 +1,12 @@
 /*
  * shm_ring.h - the slot ring shared by the shared-memory transports (shm,
- * sysv-shm, eventfd): layout, copying in and out, and the table of
- * attached peers. The transports differ only in how they count free and
- * full slots and in the lock; this file knows nothing about either.
+ * sysv-shm, eventfd): layout, copying in and out, and where the roster of
+ * peers (peers.h) lives. The transports differ only in how they count free
+ * and full slots and in the lock; this file knows nothing about either.
  *
  * A ring lives in memory shared by every endpoint:
  *
- *   struct shmring | pid of each peer | length of each slot | slots
+ *   struct shmring | roster of peers | length of each slot | slots
  *
  * head counts messages ever pushed, tail messages ever popped; both move
  * only after the copy, so the ring is consistent at every instant even if
@@ -21,16 +21,16 @@
  * so that a blocked peer wakes at once and notices it left. A count is thus
  * a hint, never a message: after taking one, an endpoint pushes or pops,
  * and -EAGAIN means the count was a wake-up. The endpoint then asks
- * shmring_peers_left(); when no peer is left it pushes or pops once more
+ * ipcb_peers_left(); when no peer is left it pushes or pops once more
  * (what it sees now is final) and, if that still fails, posts the count on
  * to the next waiter and returns -EPIPE. A peer killed without detaching
  * posts nothing: waits are timed (SHMRING_WAIT_MS) on their slow path only,
- * and a timeout leads to the same peers_left() check.
+ * and a timeout leads to the same ipcb_peers_left() check.
  */
 #ifndef IPCB_SHM_RING_H
 #define IPCB_SHM_RING_H
 
-#include "ipc.h"
+#include "peers.h"
 
 #include <stdatomic.h>
 #include <time.h>
@@ -49,13 +49,8 @@ struct shmring {
 	uint64_t max_msg;
 	uint64_t len_off;     /* offsets from the start of the ring */
 	uint64_t data_off;
-	unsigned expect[2];   /* peers per role (enum ipcb_role) */
-	_Atomic unsigned claimed[2];
-	_Atomic unsigned joined[2];
 	_Alignas(64) _Atomic uint64_t head;
 	_Alignas(64) _Atomic uint64_t tail;
-	/* One pid per expected peer, producers first; 0 once detached. */
-	_Alignas(64) _Atomic pid_t pid[];
 };
 
 /* Bytes of a ring for cfg, including its slots. */
@@ -66,14 +61,8 @@ void shmring_geometry(const struct ipcb_chan_config *cfg, unsigned *nslots,
 /* Initializes a ring in zeroed memory of shmring_bytes(cfg) bytes. */
 void shmring_init(struct shmring *r, const struct ipcb_chan_config *cfg);
 
-/* Records the calling process as a peer of role; the result (>= 0) is the
- * peer's place for shmring_leave(). -EUSERS when more peers attach than
- * the configuration said. */
-int shmring_join(struct shmring *r, enum ipcb_role role);
-void shmring_leave(struct shmring *r, int place);
-/* True while a peer of role may still push (pop): one has not attached
- * yet, or one attached, has not left and its process is alive. */
-bool shmring_peers_left(struct shmring *r, enum ipcb_role role);
+/* The roster of the ring's peers, initialized by shmring_init(). */
+struct ipcb_peers *shmring_peers(struct shmring *r);
 
 /* Copies a message of len (<= max_msg) bytes into the next free slot;
  * -EAGAIN when the ring is full. */

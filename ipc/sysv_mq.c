@@ -18,7 +18,7 @@
  * End of stream. msgsnd() and msgrcv() cannot time out, so to keep the fast
  * path one blocking call the slow path lives in a watcher thread per
  * endpoint (all signals blocked), which wakes every 100 ms and checks the
- * peers' pids kept in a small shared control block. The last producer to
+ * peers' pids kept in a shared roster (peers.h). The last producer to
  * detach queues one empty END message per consumer, without blocking; FIFO
  * order delivers it after all data and ends the stream at once. When the
  * producers die instead, a consumer's watcher queues an END once no
@@ -39,7 +39,7 @@
  * thread.
  */
 #define _GNU_SOURCE
-#include "ipc.h"
+#include "peers.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -49,7 +49,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/msg.h>
 #include <time.h>
 #include <unistd.h>
@@ -68,28 +67,10 @@ struct sysvmq_geom {
 	bool chunked;
 };
 
-/*
- * Shared by every process of a channel, for the watchers' liveness check.
- * A slot holds the pid of the endpoint that claimed it: 0 until it attaches
- * (a worker not yet attached counts as alive), -1 once detached. refs
- * counts the channel and the endpoints of the creating process only: in
- * thread mode teardown may run while endpoints still use the block, and a
- * forked worker's inherited mapping simply ends with it.
- */
-struct sysvmq_ctl {
-	size_t len;
-	pid_t creator;
-	atomic_uint refs;
-	atomic_uint left[2];	/* endpoints per role not yet detached */
-	atomic_uint next[2];	/* slots handed out per role */
-	unsigned slots[2];	/* producers, consumers */
-	atomic_int pid[];	/* producers' slots, then consumers' */
-};
-
 struct sysvmq_chan {
 	int id;
 	struct sysvmq_geom g;
-	struct sysvmq_ctl *ctl;
+	struct ipcb_peers *peers; /* from ipcb_peers_map() */
 };
 
 struct sysvmq_msg {
@@ -105,11 +86,11 @@ struct sysvmq_ep {
 	bool slow;		/* consumers: !watching or eos */
 	bool eos;		/* end of stream seen: later recvs fail */
 	atomic_bool gone;	/* producers: no consumer left (the watcher) */
-	unsigned slot;
+	int place;		/* in the roster */
 	size_t chunk;
 	size_t limit;		/* producers: 0 until watching, then the
 				 * largest message sent without a check */
-	struct sysvmq_ctl *ctl;
+	struct ipcb_peers *peers;
 	struct sysvmq_msg *msg;	/* chunk bytes of mtext */
 	pthread_t watcher;
 	pthread_mutex_t lock;
@@ -117,68 +98,6 @@ struct sysvmq_ep {
 	bool running;		/* under lock: the watcher has started */
 	bool stop;		/* under lock: detach ends the watcher */
 };
-
-static struct sysvmq_ctl *sysvmq_ctl_new(const struct ipcb_chan_config *cfg)
-{
-	size_t len = sizeof(struct sysvmq_ctl) +
-		     ((size_t)cfg->producers + cfg->consumers) *
-			     sizeof(atomic_int);
-	struct sysvmq_ctl *ctl = ipcb_map_shared(len);
-
-	if (!ctl)
-		return NULL;
-	ctl->len = len;
-	ctl->creator = getpid();
-	atomic_init(&ctl->refs, 1);
-	ctl->slots[IPCB_PRODUCER] = cfg->producers;
-	ctl->slots[IPCB_CONSUMER] = cfg->consumers;
-	atomic_init(&ctl->left[IPCB_PRODUCER], cfg->producers);
-	atomic_init(&ctl->left[IPCB_CONSUMER], cfg->consumers);
-	return ctl;
-}
-
-/* Claims the next slot of role for the calling process: its index, or
- * -EUSERS when more endpoints attach than the configuration declared. */
-static int sysvmq_ctl_claim(struct sysvmq_ctl *ctl, enum ipcb_role role)
-{
-	unsigned i = atomic_fetch_add(&ctl->next[role], 1);
-
-	if (i >= ctl->slots[role])
-		return -EUSERS;
-	if (role == IPCB_CONSUMER)
-		i += ctl->slots[IPCB_PRODUCER];
-	atomic_store(&ctl->pid[i], getpid());
-	if (getpid() == ctl->creator)
-		atomic_fetch_add(&ctl->refs, 1);
-	return (int)i;
-}
-
-/* Marks slot detached; true when it was the last endpoint of its role. */
-static bool sysvmq_ctl_release(struct sysvmq_ctl *ctl, enum ipcb_role role,
-			       unsigned slot)
-{
-	atomic_store(&ctl->pid[slot], -1);
-	return atomic_fetch_sub(&ctl->left[role], 1) == 1;
-}
-
-static void sysvmq_ctl_unref(struct sysvmq_ctl *ctl)
-{
-	if (getpid() == ctl->creator && atomic_fetch_sub(&ctl->refs, 1) == 1)
-		munmap(ctl, ctl->len);
-}
-
-/* True while some endpoint of role may still come or act. */
-static bool sysvmq_alive(struct sysvmq_ctl *ctl, enum ipcb_role role)
-{
-	unsigned base = role == IPCB_CONSUMER ? ctl->slots[IPCB_PRODUCER] : 0;
-
-	for (unsigned i = 0; i < ctl->slots[role]; i++) {
-		pid_t pid = atomic_load(&ctl->pid[base + i]);
-		if (pid == 0 || ipcb_pid_alive(pid))
-			return true;
-	}
-	return false;
-}
 
 /* Reads the system's limits; the kernel defaults when /proc lacks them. */
 static void sysvmq_geometry(const struct ipcb_chan_config *cfg,
@@ -226,15 +145,15 @@ static int sysvmq_setup(const struct ipcb_chan_config *cfg, void **chan,
 	if (!c)
 		return -ENOMEM;
 	sysvmq_geometry(cfg, &c->g);
-	c->ctl = sysvmq_ctl_new(cfg);
-	if (!c->ctl) {
+	c->peers = ipcb_peers_map(cfg->producers, cfg->consumers);
+	if (!c->peers) {
 		rc = -ENOMEM;
 		goto err_free;
 	}
 	c->id = msgget(IPC_PRIVATE, IPC_CREAT | IPC_EXCL | 0600);
 	if (c->id < 0) {
 		rc = -errno;
-		goto err_ctl;
+		goto err_peers;
 	}
 	info->chunk = c->g.chunked ? c->g.chunk : 0;
 	snprintf(info->detail, sizeof(info->detail),
@@ -243,8 +162,8 @@ static int sysvmq_setup(const struct ipcb_chan_config *cfg, void **chan,
 	*chan = c;
 	return 0;
 
-err_ctl:
-	munmap(c->ctl, c->ctl->len);
+err_peers:
+	ipcb_peers_unmap(c->peers);
 err_free:
 	free(c);
 	return rc;
@@ -267,10 +186,10 @@ static void sysvmq_look(struct sysvmq_ep *e)
 	long type;
 
 	if (e->role == IPCB_CONSUMER) {
-		if (!sysvmq_alive(e->ctl, IPCB_PRODUCER) &&
+		if (!ipcb_peers_left(e->peers, IPCB_PRODUCER) &&
 		    msgctl(e->id, IPC_STAT, &ds) == 0 && ds.msg_qnum == 0)
 			sysvmq_end(e->id, 1);
-	} else if (!sysvmq_alive(e->ctl, IPCB_CONSUMER)) {
+	} else if (!ipcb_peers_left(e->peers, IPCB_CONSUMER)) {
 		atomic_store(&e->gone, true);
 		msgrcv(e->id, &type, 0, 0, IPC_NOWAIT | MSG_NOERROR);
 	}
@@ -372,15 +291,17 @@ static int sysvmq_attach(void *chan, enum ipcb_role role, void **ep)
 		rc = -ENOMEM;
 		goto err_free;
 	}
-	rc = sysvmq_ctl_claim(c->ctl, role);
-	if (rc < 0)
+	e->place = ipcb_peers_join(c->peers, role);
+	if (e->place < 0) {
+		rc = e->place;
 		goto err_msg;
-	e->slot = (unsigned)rc;
+	}
+	ipcb_peers_hold(c->peers);
 	e->id = c->id;
 	e->role = role;
 	e->chunked = c->g.chunked;
 	e->chunk = c->g.chunk;
-	e->ctl = c->ctl;
+	e->peers = c->peers;
 	e->slow = true;
 	atomic_init(&e->gone, false);
 	*ep = e;
@@ -403,7 +324,7 @@ static void sysvmq_teardown(void *chan)
 	struct sysvmq_chan *c = chan;
 
 	msgctl(c->id, IPC_RMID, NULL);
-	sysvmq_ctl_unref(c->ctl);
+	ipcb_peers_unmap(c->peers);
 	free(c);
 }
 
@@ -528,10 +449,10 @@ static void sysvmq_detach(void *ep)
 
 	if (e->watching)
 		sysvmq_watch_stop(e);
-	if (sysvmq_ctl_release(e->ctl, e->role, e->slot) &&
+	if (ipcb_peers_leave(e->peers, e->role, e->place) &&
 	    e->role == IPCB_PRODUCER)
-		sysvmq_end(e->id, e->ctl->slots[IPCB_CONSUMER]);
-	sysvmq_ctl_unref(e->ctl);
+		sysvmq_end(e->id, e->peers->expect[IPCB_CONSUMER]);
+	ipcb_peers_unmap(e->peers);
 	free(e->msg);
 	free(e);
 }

@@ -59,7 +59,7 @@ struct sysv_ep {
 	struct shmring *ring; /* this endpoint's own attachment */
 	int semid;
 	enum ipcb_role role;
-	int place;            /* in the ring's table of peers */
+	int place;            /* in the ring's roster of peers */
 	bool locked;          /* this side is shared: push/pop under lock */
 };
 
@@ -152,8 +152,8 @@ static int sysv_attach(void *chan, enum ipcb_role role, void **ep)
 	}
 	e->semid = c->semid;
 	e->role = role;
-	e->locked = e->ring->expect[role] > 1;
-	e->place = shmring_join(e->ring, role);
+	e->locked = shmring_peers(e->ring)->expect[role] > 1;
+	e->place = ipcb_peers_join(shmring_peers(e->ring), role);
 	if (e->place < 0) {
 		rc = e->place;
 		goto err_shmdt;
@@ -215,7 +215,7 @@ static int sysv_down(int semid, unsigned short num, struct shmring *r,
 		if (semtimedop(semid, &op, 1, &wait) == 0)
 			return 0;
 		if (errno == EAGAIN) {
-			if (!shmring_peers_left(r, peer))
+			if (!ipcb_peers_left(shmring_peers(r), peer))
 				return 1;
 		} else if (errno != EINTR) {
 			return -errno;
@@ -277,7 +277,7 @@ static int sysv_send(void *ep, const void *buf, size_t len)
 		}
 		/* The count was a consumer's farewell: the last push after
 		 * seeing every consumer gone is final. */
-		gone = !shmring_peers_left(e->ring, IPCB_CONSUMER);
+		gone = !ipcb_peers_left(shmring_peers(e->ring), IPCB_CONSUMER);
 	}
 }
 
@@ -310,17 +310,17 @@ static int sysv_recv(void *ep, void *buf, size_t cap, size_t *len)
 			sysv_up(e->semid, SYSV_FULL);
 			return rc == -EAGAIN ? -EPIPE : rc;
 		}
-		gone = !shmring_peers_left(e->ring, IPCB_PRODUCER);
+		gone = !ipcb_peers_left(shmring_peers(e->ring), IPCB_PRODUCER);
 	}
 }
 
-/* Leaves the table of peers, then wakes one blocked peer so that it
+/* Leaves the roster of peers, then wakes one blocked peer so that it
  * re-checks at once whether anyone is left. */
 static void sysv_detach(void *ep)
 {
 	struct sysv_ep *e = ep;
 
-	shmring_leave(e->ring, e->place);
+	ipcb_peers_leave(shmring_peers(e->ring), e->role, e->place);
 	sysv_up(e->semid, e->role == IPCB_PRODUCER ? SYSV_FULL : SYSV_FREE);
 	shmdt(e->ring);
 	free(e);
