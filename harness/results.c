@@ -116,7 +116,8 @@ void ipcb_key_name(const struct ipcb_config_key *k, char *buf, size_t n)
 static double limit_ratio(const struct ipcb_context *c,
 			  const struct ipcb_result *x)
 {
-	if (!c->has_limits || x->status == IPCB_NOT_APPLICABLE)
+	if (!c->has_limits || x->status == IPCB_NOT_APPLICABLE ||
+	    !(c->limit_pingpong_ns > 0) || !(c->limit_memcpy_64k_bps > 0))
 		return NAN;
 	if (x->key.pattern == IPCB_LATENCY)
 		return x->has_latency ? x->lat.p50 / c->limit_pingpong_ns : NAN;
@@ -475,9 +476,20 @@ static int count_of(json_t *o, const char *key, uint64_t *out)
 	return 0;
 }
 
+/* Copies a JSON string into a fixed field, cut at a UTF-8 character
+ * boundary so the field is still valid UTF-8 when written back. */
 static void copy_str(char *dst, size_t n, json_t *v)
 {
-	snprintf(dst, n, "%s", json_is_string(v) ? json_string_value(v) : "");
+	const char *s = json_is_string(v) ? json_string_value(v) : "";
+	size_t len = strlen(s);
+
+	if (len >= n) {
+		len = n - 1;
+		while (len > 0 && ((unsigned char)s[len] & 0xc0) == 0x80)
+			len--;
+	}
+	memcpy(dst, s, len);
+	dst[len] = '\0';
 }
 
 static void latency_of(json_t *o, struct ipcb_latency *l)
