@@ -91,9 +91,10 @@ static int load(const char *path, struct ipcb_results *r)
 		fprintf(stderr, "ipcbench compare: %s: out of memory\n", path);
 		return 1;
 	}
-	fprintf(stderr, "ipcbench compare: cannot use %s: %s; pass a results "
-		"file written by ipcbench --output (JSON or CSV)\n", path,
-		err);
+	fprintf(stderr,
+		"ipcbench compare: cannot use %s: %s; pass a results "
+		"file written by ipcbench --output (JSON or CSV)\n",
+		path, err);
 	return EXIT_USAGE;
 }
 
@@ -104,7 +105,8 @@ static void warn_context(const struct ipcb_comparison *c,
 {
 	if (c->ndiffs) {
 		fputs("ipcbench compare: warning: the runs were made in "
-		      "different contexts, numbers may not be comparable:", stderr);
+		      "different contexts, numbers may not be comparable:",
+		      stderr);
 		for (size_t i = 0; i < c->ndiffs; i++)
 			fprintf(stderr, "%s %s '%s' vs '%s'", i ? ";" : "",
 				c->diffs[i].field, c->diffs[i].base,
@@ -112,11 +114,15 @@ static void warn_context(const struct ipcb_comparison *c,
 		fputc('\n', stderr);
 	}
 	if (base->ctx.partial)
-		fprintf(stderr, "ipcbench compare: warning: %s is from an "
-			"interrupted run (partial)\n", bpath);
+		fprintf(stderr,
+			"ipcbench compare: warning: %s is from an "
+			"interrupted run (partial)\n",
+			bpath);
 	if (nr->ctx.partial)
-		fprintf(stderr, "ipcbench compare: warning: %s is from an "
-			"interrupted run (partial)\n", npath);
+		fprintf(stderr,
+			"ipcbench compare: warning: %s is from an "
+			"interrupted run (partial)\n",
+			npath);
 }
 
 int ipcb_cmd_compare(int argc, char **argv)
@@ -158,7 +164,8 @@ int ipcb_cmd_compare(int argc, char **argv)
 		case 'f':
 			if (parse_format(optarg, &fmt))
 				return usage_error("--format '%s': use table, "
-						   "markdown or json", optarg);
+						   "markdown or json",
+						   optarg);
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -169,10 +176,11 @@ int ipcb_cmd_compare(int argc, char **argv)
 		}
 	}
 	if (argc - optind != 2)
-		return usage_error("%s", argc - optind < 2
-						 ? "needs two results files, BASE and NEW"
-						 : "takes exactly two results files, "
-						   "BASE and NEW");
+		return usage_error(
+			"%s", argc - optind < 2
+				      ? "needs two results files, BASE and NEW"
+				      : "takes exactly two results files, "
+					"BASE and NEW");
 
 	rc = load(argv[optind], &base);
 	if (rc)
@@ -187,11 +195,12 @@ int ipcb_cmd_compare(int argc, char **argv)
 		goto out;
 	}
 	if (c.matched == 0) {
-		fprintf(stderr, "ipcbench compare: %s and %s have no "
+		fprintf(stderr,
+			"ipcbench compare: %s and %s have no "
 			"configuration in common (%zu vs %zu results); compare "
 			"runs of the same transports, patterns, sizes and "
-			"process counts\n", argv[optind], argv[optind + 1],
-			base.n, nr.n);
+			"process counts\n",
+			argv[optind], argv[optind + 1], base.n, nr.n);
 		rc = EXIT_USAGE;
 		goto out;
 	}
@@ -202,8 +211,10 @@ int ipcb_cmd_compare(int argc, char **argv)
 	if (!rc)
 		rc = fflush(stdout) ? -errno : 0;
 	if (rc) {
-		fprintf(stderr, "ipcbench compare: writing the comparison "
-			"failed: %s\n", strerror(-rc));
+		fprintf(stderr,
+			"ipcbench compare: writing the comparison "
+			"failed: %s\n",
+			strerror(-rc));
 		rc = 1;
 		goto out;
 	}

@@ -53,7 +53,8 @@ int ipcb_cmd_plot(int argc, char **argv)
 			break;
 		case 'f':
 			if (ipcb_plot_parse_format(optarg, &opts.format)) {
-				fprintf(stderr, "ipcbench plot: --format %s: "
+				fprintf(stderr,
+					"ipcbench plot: --format %s: "
 					"not a format; use png or svg\n",
 					optarg);
 				return 2;
@@ -63,7 +64,8 @@ int ipcb_cmd_plot(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		default:
-			fprintf(stderr, "ipcbench plot: %s: unknown option "
+			fprintf(stderr,
+				"ipcbench plot: %s: unknown option "
 				"or missing value; see ipcbench plot --help\n",
 				argv[optind - 1]);
 			return 2;
@@ -79,7 +81,8 @@ int ipcb_cmd_plot(int argc, char **argv)
 
 	rc = ipcb_read_results(path, &res, err, sizeof(err));
 	if (rc) {
-		fprintf(stderr, "ipcbench plot: cannot read results: %s; give "
+		fprintf(stderr,
+			"ipcbench plot: cannot read results: %s; give "
 			"a results file written by ipcbench (--json or --csv)\n",
 			err);
 		return 2;

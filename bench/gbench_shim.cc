@@ -43,8 +43,7 @@ bool ipcb_gb_report_unrecognized(int argc, char **argv)
 	return benchmark::ReportUnrecognizedArguments(argc, argv);
 }
 
-int ipcb_gb_register(const char *name, ipcb_gb_fn fn, void *arg,
-		     unsigned flags)
+int ipcb_gb_register(const char *name, ipcb_gb_fn fn, void *arg, unsigned flags)
 {
 	auto run = [fn, arg](benchmark::State &st) {
 		fn(reinterpret_cast<struct ipcb_gb_state *>(&st), arg);

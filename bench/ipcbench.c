@@ -38,9 +38,13 @@ static int cmd_list(int argc, char **argv);
 /* `ipcbench --help` lists them in this order. */
 static const struct subcommand subcommands[] = {
 	{ "list", "transports with their capabilities", cmd_list },
-	{ "compare", "compare two results files; exit 3 on a regression", ipcb_cmd_compare },
-	{ "plot", "draw comparison figures from a results file", ipcb_cmd_plot },
-	{ "limits", "measure the machine's limits (cache-line ping-pong, syscall, clock, futex, memcpy)", ipcb_cmd_limits },
+	{ "compare", "compare two results files; exit 3 on a regression",
+	  ipcb_cmd_compare },
+	{ "plot", "draw comparison figures from a results file",
+	  ipcb_cmd_plot },
+	{ "limits",
+	  "measure the machine's limits (cache-line ping-pong, syscall, clock, futex, memcpy)",
+	  ipcb_cmd_limits },
 };
 
 static int cmd_list(int argc, char **argv)
@@ -103,10 +107,12 @@ static int add_config(struct plan *p, const struct ipcb_transport *t,
 	c->key.procs = workers == IPCB_SEQUENTIAL ? 1 : procs;
 	c->key.size = size;
 	c->key.topology = shared ? IPCB_SHARED : IPCB_PAIRS;
-	c->key.producers = shared && o->producers ? o->producers
-			   : workers == IPCB_SEQUENTIAL ? 1 : procs / 2;
-	c->key.consumers = shared && o->consumers ? o->consumers
-			   : workers == IPCB_SEQUENTIAL ? 1 : procs - procs / 2;
+	c->key.producers = shared && o->producers	? o->producers
+			   : workers == IPCB_SEQUENTIAL ? 1
+							: procs / 2;
+	c->key.consumers = shared && o->consumers	? o->consumers
+			   : workers == IPCB_SEQUENTIAL ? 1
+							: procs - procs / 2;
 	if (!shared && workers != IPCB_SEQUENTIAL)
 		c->key.consumers = procs / 2;
 	ipcb_work_name(work, c->key.work, sizeof(c->key.work));
@@ -115,8 +121,9 @@ static int add_config(struct plan *p, const struct ipcb_transport *t,
 	c->verify = o->verify;
 	c->duration_s = o->duration_s;
 	c->warmup_s = o->warmup_s;
-	c->timeout_s = o->timeout_s > 0 ? o->timeout_s
-					 : 10 + 3 * (o->warmup_s + o->duration_s);
+	c->timeout_s = o->timeout_s > 0
+			       ? o->timeout_s
+			       : 10 + 3 * (o->warmup_s + o->duration_s);
 	c->pin = o->pin;
 	c->cpus = o->cpus;
 	c->ncpus = (unsigned)o->ncpus;
@@ -142,8 +149,10 @@ static int expand(struct plan *p, const struct ipcb_transport *const *ts,
 					continue;
 				for (size_t s = 0; s < ns; s++)
 					for (size_t w = 0; w < nw; w++)
-						if (add_config(p, ts[0], IPCB_THROUGHPUT,
-							       1, sizes[s], &work[w],
+						if (add_config(p, ts[0],
+							       IPCB_THROUGHPUT,
+							       1, sizes[s],
+							       &work[w],
 							       workers[k]))
 							return -ENOMEM;
 				continue;
@@ -151,14 +160,19 @@ static int expand(struct plan *p, const struct ipcb_transport *const *ts,
 			for (size_t t = 0; t < nt; t++)
 				for (size_t n = 0; n < np; n++)
 					for (size_t s = 0; s < ns; s++)
-						for (size_t w = 0; w < nw; w++) {
+						for (size_t w = 0; w < nw;
+						     w++) {
 							/* Work applies to the
 							 * consumer: latency
 							 * runs it too. */
-							if (add_config(p, ts[t],
-								       (enum ipcb_pattern)pat,
-								       procs[n], sizes[s],
-								       &work[w], workers[k]))
+							if (add_config(
+								    p, ts[t],
+								    (enum ipcb_pattern)
+									    pat,
+								    procs[n],
+								    sizes[s],
+								    &work[w],
+								    workers[k]))
 								return -ENOMEM;
 						}
 		}
@@ -172,8 +186,9 @@ static int expand_sweep(struct plan *p)
 	static const unsigned procs[] = { 2, 4, 8 };
 	static const uint64_t sizes[] = { 64, 4096, 65536 };
 	static const enum ipcb_workers process[] = { IPCB_PROCESS };
-	static const enum ipcb_workers all_workers[] = {
-		IPCB_SEQUENTIAL, IPCB_THREAD, IPCB_PROCESS };
+	static const enum ipcb_workers all_workers[] = { IPCB_SEQUENTIAL,
+							 IPCB_THREAD,
+							 IPCB_PROCESS };
 	struct ipcb_work none = { 0 }, work[2];
 	const struct ipcb_transport *busy[2];
 	size_t nbusy = 0;
@@ -222,8 +237,10 @@ static int output(const struct ipcb_options *o, const struct ipcb_results *r)
 	if (to_file) {
 		f = fopen(o->output, "we");
 		if (!f) {
-			fprintf(stderr, "ipcbench: cannot write results to %s: "
-				"%s\n", o->output, strerror(errno));
+			fprintf(stderr,
+				"ipcbench: cannot write results to %s: "
+				"%s\n",
+				o->output, strerror(errno));
 			return 1;
 		}
 	}
@@ -256,8 +273,8 @@ static int measure_limits(const struct ipcb_options *o, struct ipcb_context *c)
 	int rc;
 
 	if (isatty(STDERR_FILENO))
-		fprintf(stderr, "measuring the machine's limits on cpus %d,%d\n",
-			a, b);
+		fprintf(stderr,
+			"measuring the machine's limits on cpus %d,%d\n", a, b);
 	rc = ipcb_hwlimits_measure(&hw, a, b, err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, "ipcbench: --limits: %s\n", err);
@@ -293,8 +310,8 @@ static void placement(const struct ipcb_options *o, char *buf, size_t n)
 	}
 	len = (size_t)snprintf(buf, n, "pinned round-robin over cpus ");
 	for (size_t i = 0; i < o->ncpus && len < n; i++)
-		len += (size_t)snprintf(buf + len, n - len, "%s%d", i ? "," : "",
-					o->cpus[i]);
+		len += (size_t)snprintf(buf + len, n - len, "%s%d",
+					i ? "," : "", o->cpus[i]);
 }
 
 /* ---- the run ---- */
@@ -331,8 +348,8 @@ static int run(int argc, char **argv)
 	p.run_tag = tag;
 	if (o.sweep ? expand_sweep(&p)
 		    : expand(&p, o.transports, o.ntransports, o.procs, o.nprocs,
-			     o.sizes, o.nsizes, o.latency, o.throughput,
-			     o.work, o.nwork, o.workers, o.nworkers)) {
+			     o.sizes, o.nsizes, o.latency, o.throughput, o.work,
+			     o.nwork, o.workers, o.nworkers)) {
 		fprintf(stderr, "ipcbench: out of memory\n");
 		return 1;
 	}
@@ -384,8 +401,10 @@ static int run(int argc, char **argv)
 		fprintf(stderr, "ipcbench: %s\n", err);
 		status = 1;
 	} else if (end == IPCB_SWEEP_INTERRUPTED) {
-		fprintf(stderr, "ipcbench: interrupted by %s; results are "
-			"partial\n", strsignal(sig));
+		fprintf(stderr,
+			"ipcbench: interrupted by %s; results are "
+			"partial\n",
+			strsignal(sig));
 		status = 128 + sig;
 	}
 	for (size_t i = 0; i < res.n; i++)
@@ -396,9 +415,11 @@ static int run(int argc, char **argv)
 	if (res.n && o.plot_dir && plot(&o, &res) && !status)
 		status = 1;
 	if (failed && !status) {
-		fprintf(stderr, "ipcbench: %zu configuration%s failed (lost, "
+		fprintf(stderr,
+			"ipcbench: %zu configuration%s failed (lost, "
 			"duplicated or corrupt messages, or nothing measured: "
-			"see the table)\n", failed, failed > 1 ? "s" : "");
+			"see the table)\n",
+			failed, failed > 1 ? "s" : "");
 		status = 1;
 	}
 	ipcb_results_free(&res);
@@ -408,7 +429,8 @@ static int run(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
+	for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]);
+	     i++)
 		if (argc > 1 && strcmp(argv[1], subcommands[i].name) == 0)
 			return subcommands[i].fn(argc - 1, argv + 1);
 	return run(argc, argv);

@@ -78,7 +78,7 @@ static unsigned next_index;
 /* Shared by a benchmark call and its peer (anonymous shared memory). */
 struct shared {
 	atomic_int stop; /* set by the benchmark: stop echoing or draining */
-	int peer_rc;     /* set by the peer before it exits 1: -errno */
+	int peer_rc;	 /* set by the peer before it exits 1: -errno */
 };
 
 /* One call of a benchmark function. Channel 0 carries messages to the
@@ -94,10 +94,10 @@ struct session {
 	const struct ipcb_transport *t;
 	unsigned nchan;
 	void *chan[2];
-	void *ep[2];        /* this process's endpoints */
+	void *ep[2]; /* this process's endpoints */
 	pid_t reaper;
 	struct shared *sh;
-	char err[160];      /* why start or end failed */
+	char err[160]; /* why start or end failed */
 };
 
 static uint64_t now_ns(void)
@@ -199,8 +199,7 @@ static void reaper_main(struct session *s, size_t size, pid_t parent,
 	while (waitpid(peer, &status, WNOHANG) != peer)
 		if (sigwaitinfo(&sigs, NULL) == SIGTERM)
 			kill(peer, SIGKILL);
-	_exit(WIFEXITED(status) ? WEXITSTATUS(status)
-				: 128 + WTERMSIG(status));
+	_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
 }
 
 /* Creates the channels, starts the peer, attaches this end and seals once
@@ -476,9 +475,11 @@ static int place(const char *spec)
 		    first < 0 || second < 0 || first >= CPU_SETSIZE ||
 		    second >= CPU_SETSIZE || !CPU_ISSET(first, &allowed) ||
 		    !CPU_ISSET(second, &allowed)) {
-			fprintf(stderr, "ipcbench-micro: --cpus=%s: expected "
+			fprintf(stderr,
+				"ipcbench-micro: --cpus=%s: expected "
 				"BENCH,PEER, two CPUs this process may use, or "
-				"none\n", spec);
+				"none\n",
+				spec);
 			return -1;
 		}
 	} else {

@@ -18,11 +18,30 @@
 #include <unistd.h>
 
 enum {
-	OPT_TRANSPORT = 256, OPT_PROCS, OPT_SIZE, OPT_PATTERN, OPT_TOPOLOGY,
-	OPT_PRODUCERS, OPT_CONSUMERS, OPT_WORK, OPT_WORKERS, OPT_DURATION,
-	OPT_WARMUP, OPT_TIMEOUT, OPT_REPEAT, OPT_FORMAT, OPT_OUTPUT,
-	OPT_CPUS, OPT_NO_PIN, OPT_VERIFY, OPT_LIMITS, OPT_SWEEP, OPT_PLOT,
-	OPT_QUIET, OPT_HELP, OPT_VERSION,
+	OPT_TRANSPORT = 256,
+	OPT_PROCS,
+	OPT_SIZE,
+	OPT_PATTERN,
+	OPT_TOPOLOGY,
+	OPT_PRODUCERS,
+	OPT_CONSUMERS,
+	OPT_WORK,
+	OPT_WORKERS,
+	OPT_DURATION,
+	OPT_WARMUP,
+	OPT_TIMEOUT,
+	OPT_REPEAT,
+	OPT_FORMAT,
+	OPT_OUTPUT,
+	OPT_CPUS,
+	OPT_NO_PIN,
+	OPT_VERIFY,
+	OPT_LIMITS,
+	OPT_SWEEP,
+	OPT_PLOT,
+	OPT_QUIET,
+	OPT_HELP,
+	OPT_VERSION,
 };
 
 static const struct option long_options[] = {
@@ -55,54 +74,54 @@ static const struct option long_options[] = {
 
 void ipcb_usage(FILE *f)
 {
-	fputs(
-"usage: ipcbench [OPTIONS]            run benchmarks (default: every transport,\n"
-"                                     2 processes, 64 B and 4 KiB, both patterns)\n"
-"       ipcbench list                 transports and their capabilities\n"
-"       ipcbench limits               measure the machine's limits\n"
-"       ipcbench plot RESULTS [-o DIR] [--format png|svg]\n"
-"       ipcbench compare BASE NEW [--threshold PCT] [--metric LIST]\n"
-"                                     [--format table|markdown|json]\n"
-"\n"
-"What to run (a LIST is comma-separated; every combination runs):\n"
-"  --transport LIST|all   transports (see `ipcbench list`); default all\n"
-"  --procs LIST           worker processes, 2..1024; default 2\n"
-"  --size LIST            message sizes in bytes, suffix K or M (1K = 1024),\n"
-"                         16 B (the header) .. 1G; default 64,4096\n"
-"  --pattern P            latency, throughput or both; default both\n"
-"  --topology T           pairs (a channel per producer/consumer pair) or\n"
-"                         shared (one channel for all); default pairs\n"
-"  --producers N, --consumers M\n"
-"                         shared topology: fan-in/fan-out (procs = N + M)\n"
-"  --work LIST            per-message work by the consumer: none, cpu:USEC\n"
-"                         (computation), io:USEC (blocking wait); default none\n"
-"  --workers LIST         process, thread or sequential (one process, no IPC:\n"
-"                         the baseline); default process\n"
-"  --sweep                the standard sweep: every transport, procs 2,4,8,\n"
-"                         sizes 64,4K,64K, work none/cpu:50/io:50, both patterns\n"
-"\n"
-"How:\n"
-"  --duration SEC         measured time per configuration; default 0.2\n"
-"  --warmup SEC           run but discarded before measuring; default 0.05\n"
-"  --repeat N             repetitions; reports the median and the spread\n"
-"  --cpus LIST            pin worker i to the i-th CPU of LIST (round-robin;\n"
-"                         repeats allowed: --cpus 0,0 puts a pair on CPU 0);\n"
-"                         default: every allowed CPU, in order\n"
-"  --no-pin               let the scheduler place workers\n"
-"  --verify               fill and check every payload byte\n"
-"  --timeout SEC          watchdog per run; default 10 + 3 x (warmup+duration)\n"
-"  --limits               measure the machine's limits first and show ratios\n"
-"\n"
-"Output (results to stdout, progress and warnings to stderr):\n"
-"  --format F             table, csv, json or gbench (Google Benchmark JSON)\n"
-"  --output FILE          write results to FILE ('-': stdout); the table\n"
-"                         still goes to stdout\n"
-"  --plot DIR             draw the standard figures into DIR after the run\n"
-"  --quiet                no table on stdout when --output names a file\n"
-"  --help, --version\n"
-"\n"
-"Exit status: 0 ok, 1 a run failed (lost/corrupt messages, a worker died),\n"
-"2 bad input or a limit too low, 130/143 interrupted.\n", f);
+	fputs("usage: ipcbench [OPTIONS]            run benchmarks (default: every transport,\n"
+	      "                                     2 processes, 64 B and 4 KiB, both patterns)\n"
+	      "       ipcbench list                 transports and their capabilities\n"
+	      "       ipcbench limits               measure the machine's limits\n"
+	      "       ipcbench plot RESULTS [-o DIR] [--format png|svg]\n"
+	      "       ipcbench compare BASE NEW [--threshold PCT] [--metric LIST]\n"
+	      "                                     [--format table|markdown|json]\n"
+	      "\n"
+	      "What to run (a LIST is comma-separated; every combination runs):\n"
+	      "  --transport LIST|all   transports (see `ipcbench list`); default all\n"
+	      "  --procs LIST           worker processes, 2..1024; default 2\n"
+	      "  --size LIST            message sizes in bytes, suffix K or M (1K = 1024),\n"
+	      "                         16 B (the header) .. 1G; default 64,4096\n"
+	      "  --pattern P            latency, throughput or both; default both\n"
+	      "  --topology T           pairs (a channel per producer/consumer pair) or\n"
+	      "                         shared (one channel for all); default pairs\n"
+	      "  --producers N, --consumers M\n"
+	      "                         shared topology: fan-in/fan-out (procs = N + M)\n"
+	      "  --work LIST            per-message work by the consumer: none, cpu:USEC\n"
+	      "                         (computation), io:USEC (blocking wait); default none\n"
+	      "  --workers LIST         process, thread or sequential (one process, no IPC:\n"
+	      "                         the baseline); default process\n"
+	      "  --sweep                the standard sweep: every transport, procs 2,4,8,\n"
+	      "                         sizes 64,4K,64K, work none/cpu:50/io:50, both patterns\n"
+	      "\n"
+	      "How:\n"
+	      "  --duration SEC         measured time per configuration; default 0.2\n"
+	      "  --warmup SEC           run but discarded before measuring; default 0.05\n"
+	      "  --repeat N             repetitions; reports the median and the spread\n"
+	      "  --cpus LIST            pin worker i to the i-th CPU of LIST (round-robin;\n"
+	      "                         repeats allowed: --cpus 0,0 puts a pair on CPU 0);\n"
+	      "                         default: every allowed CPU, in order\n"
+	      "  --no-pin               let the scheduler place workers\n"
+	      "  --verify               fill and check every payload byte\n"
+	      "  --timeout SEC          watchdog per run; default 10 + 3 x (warmup+duration)\n"
+	      "  --limits               measure the machine's limits first and show ratios\n"
+	      "\n"
+	      "Output (results to stdout, progress and warnings to stderr):\n"
+	      "  --format F             table, csv, json or gbench (Google Benchmark JSON)\n"
+	      "  --output FILE          write results to FILE ('-': stdout); the table\n"
+	      "                         still goes to stdout\n"
+	      "  --plot DIR             draw the standard figures into DIR after the run\n"
+	      "  --quiet                no table on stdout when --output names a file\n"
+	      "  --help, --version\n"
+	      "\n"
+	      "Exit status: 0 ok, 1 a run failed (lost/corrupt messages, a worker died),\n"
+	      "2 bad input or a limit too low, 130/143 interrupted.\n",
+	      f);
 }
 
 static enum ipcb_parse bad(char *err, size_t errlen, const char *fmt, ...)
@@ -127,7 +146,8 @@ static int split_list(char *s, char **items, size_t max, size_t *n)
 	*n = 0;
 	if (!*s || s[0] == ',' || s[strlen(s) - 1] == ',' || strstr(s, ",,"))
 		return -EINVAL;
-	for (tok = strtok_r(s, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+	for (tok = strtok_r(s, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
 		if (*n == max)
 			return -E2BIG;
 		items[(*n)++] = tok;
@@ -240,8 +260,7 @@ static size_t allowed_cpus(int *cpus, size_t max)
 	return n;
 }
 
-static enum ipcb_parse check_output(const char *path, char *err,
-				    size_t errlen)
+static enum ipcb_parse check_output(const char *path, char *err, size_t errlen)
 {
 	char dir[4096];
 	const char *slash;
@@ -251,26 +270,31 @@ static enum ipcb_parse check_output(const char *path, char *err,
 	if (!path || strcmp(path, "-") == 0)
 		return IPCB_PARSE_RUN;
 	if (!*path)
-		return bad(err, errlen, "--output needs a file name ('-' for "
+		return bad(err, errlen,
+			   "--output needs a file name ('-' for "
 			   "stdout)");
 	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-		return bad(err, errlen, "--output %s: is a directory; name a "
-			   "file", path);
+		return bad(err, errlen,
+			   "--output %s: is a directory; name a "
+			   "file",
+			   path);
 	if (access(path, F_OK) == 0)
 		return access(path, W_OK) == 0
 			       ? IPCB_PARSE_RUN
-			       : bad(err, errlen, "--output %s: not writable "
-				     "(%s); choose another path", path,
-				     strerror(errno));
+			       : bad(err, errlen,
+				     "--output %s: not writable "
+				     "(%s); choose another path",
+				     path, strerror(errno));
 	slash = strrchr(path, '/');
 	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) : 1,
 		 slash ? path : ".");
 	if (!dir[0])
 		strcpy(dir, "/");
 	if (access(dir, W_OK) != 0)
-		return bad(err, errlen, "--output %s: cannot create a file in "
-			   "%s (%s); choose another path", path, dir,
-			   strerror(errno));
+		return bad(err, errlen,
+			   "--output %s: cannot create a file in "
+			   "%s (%s); choose another path",
+			   path, dir, strerror(errno));
 	return IPCB_PARSE_RUN;
 }
 
@@ -287,7 +311,8 @@ enum ipcb_parse ipcb_parse_options(int argc, char **argv,
 	int rc;
 
 	defaults(o);
-	optind = 0; /* 0, not 1: also resets getopt's place in a short-option cluster */
+	optind =
+		0; /* 0, not 1: also resets getopt's place in a short-option cluster */
 	opterr = 0;
 	for (;;) {
 		char buf[4096];
@@ -305,9 +330,11 @@ enum ipcb_parse ipcb_parse_options(int argc, char **argv,
 		case OPT_TRANSPORT:
 			if (split_list(buf, items, IPCB_MAX_LIST, &n) ||
 			    repeated(items, n))
-				return bad(err, errlen, "--transport %s: expected "
+				return bad(err, errlen,
+					   "--transport %s: expected "
 					   "a comma-separated list of distinct "
-					   "transports or 'all'", optarg);
+					   "transports or 'all'",
+					   optarg);
 			if (n == 1 && strcmp(items[0], "all") == 0) {
 				struct ipcb_options d;
 				defaults(&d);
@@ -323,7 +350,8 @@ enum ipcb_parse ipcb_parse_options(int argc, char **argv,
 				const struct ipcb_transport *t =
 					ipcb_transport_find(items[i]);
 				if (!t)
-					return bad(err, errlen, "--transport: "
+					return bad(err, errlen,
+						   "--transport: "
 						   "unknown transport '%s'; "
 						   "`ipcbench list` shows them",
 						   items[i]);
@@ -333,17 +361,21 @@ enum ipcb_parse ipcb_parse_options(int argc, char **argv,
 		case OPT_PROCS:
 			if (split_list(buf, items, IPCB_MAX_LIST, &n) ||
 			    repeated(items, n))
-				return bad(err, errlen, "--procs %s: expected a "
+				return bad(err, errlen,
+					   "--procs %s: expected a "
 					   "comma-separated list of distinct "
-					   "counts like 2,4,8", optarg);
+					   "counts like 2,4,8",
+					   optarg);
 			o->nprocs = 0;
 			for (size_t i = 0; i < n; i++) {
-				rc = parse_uint(items[i], 2, IPCB_MAX_PROCS, &v);
+				rc = parse_uint(items[i], 2, IPCB_MAX_PROCS,
+						&v);
 				if (rc)
-					return bad(err, errlen, "--procs: '%s' "
+					return bad(err, errlen,
+						   "--procs: '%s' "
 						   "is not a process count "
-						   "from 2 to %d", items[i],
-						   IPCB_MAX_PROCS);
+						   "from 2 to %d",
+						   items[i], IPCB_MAX_PROCS);
 				o->procs[o->nprocs++] = (unsigned)v;
 			}
 			procs_given = true;
@@ -351,19 +383,23 @@ enum ipcb_parse ipcb_parse_options(int argc, char **argv,
 		case OPT_SIZE:
 			if (split_list(buf, items, IPCB_MAX_LIST, &n) ||
 			    repeated(items, n))
-				return bad(err, errlen, "--size %s: expected a "
+				return bad(err, errlen,
+					   "--size %s: expected a "
 					   "comma-separated list of distinct "
-					   "sizes like 64,4K", optarg);
+					   "sizes like 64,4K",
+					   optarg);
 			o->nsizes = 0;
 			for (size_t i = 0; i < n; i++) {
 				uint64_t s;
 				rc = ipcb_parse_size(items[i], &s);
 				if (rc || s < IPCB_MSG_HDR)
-					return bad(err, errlen, "--size: '%s' "
-						   "is not a size from %u bytes "
-						   "(the message header) to 1G; "
-						   "suffixes K, M, G", items[i],
-						   IPCB_MSG_HDR);
+					return bad(
+						err, errlen,
+						"--size: '%s' "
+						"is not a size from %u bytes "
+						"(the message header) to 1G; "
+						"suffixes K, M, G",
+						items[i], IPCB_MSG_HDR);
 				o->sizes[o->nsizes++] = s;
 			}
 			break;
@@ -373,9 +409,11 @@ enum ipcb_parse ipcb_parse_options(int argc, char **argv,
 			o->throughput = strcmp(optarg, "throughput") == 0 ||
 					strcmp(optarg, "both") == 0;
 			if (!o->latency && !o->throughput)
-				return bad(err, errlen, "--pattern '%s': "
+				return bad(err, errlen,
+					   "--pattern '%s': "
 					   "expected latency, throughput or "
-					   "both", optarg);
+					   "both",
+					   optarg);
 			break;
 		case OPT_TOPOLOGY:
 			if (strcmp(optarg, "pairs") == 0)
@@ -383,76 +421,95 @@ enum ipcb_parse ipcb_parse_options(int argc, char **argv,
 			else if (strcmp(optarg, "shared") == 0)
 				o->topology = IPCB_SHARED;
 			else
-				return bad(err, errlen, "--topology '%s': "
-					   "expected pairs or shared", optarg);
+				return bad(err, errlen,
+					   "--topology '%s': "
+					   "expected pairs or shared",
+					   optarg);
 			topology_given = true;
 			break;
 		case OPT_PRODUCERS:
 		case OPT_CONSUMERS:
 			if (parse_uint(optarg, 1, IPCB_MAX_PROCS - 1, &v))
-				return bad(err, errlen, "--%s '%s': expected a "
+				return bad(err, errlen,
+					   "--%s '%s': expected a "
 					   "number from 1 to %d",
 					   opt == OPT_PRODUCERS ? "producers"
 								: "consumers",
 					   optarg, IPCB_MAX_PROCS - 1);
-			*(opt == OPT_PRODUCERS ? &o->producers : &o->consumers) =
-				(unsigned)v;
+			*(opt == OPT_PRODUCERS ? &o->producers
+					       : &o->consumers) = (unsigned)v;
 			break;
 		case OPT_WORK:
 			if (split_list(buf, items, IPCB_MAX_LIST, &n) ||
 			    repeated(items, n))
-				return bad(err, errlen, "--work %s: expected a "
+				return bad(err, errlen,
+					   "--work %s: expected a "
 					   "list of distinct kinds like "
-					   "none,cpu:50,io:50", optarg);
+					   "none,cpu:50,io:50",
+					   optarg);
 			o->nwork = 0;
 			for (size_t i = 0; i < n; i++)
-				if (ipcb_work_parse(items[i], &o->work[o->nwork++]))
-					return bad(err, errlen, "--work: '%s' is "
+				if (ipcb_work_parse(items[i],
+						    &o->work[o->nwork++]))
+					return bad(err, errlen,
+						   "--work: '%s' is "
 						   "not none, cpu:USEC or "
 						   "io:USEC (USEC 1..1000000)",
 						   items[i]);
 			break;
 		case OPT_WORKERS:
 			if (split_list(buf, items, 3, &n) || repeated(items, n))
-				return bad(err, errlen, "--workers %s: expected "
+				return bad(err, errlen,
+					   "--workers %s: expected "
 					   "a list of distinct kinds: process, "
-					   "thread, sequential", optarg);
+					   "thread, sequential",
+					   optarg);
 			o->nworkers = 0;
 			for (size_t i = 0; i < n; i++) {
 				if (strcmp(items[i], "process") == 0)
-					o->workers[o->nworkers++] = IPCB_PROCESS;
+					o->workers[o->nworkers++] =
+						IPCB_PROCESS;
 				else if (strcmp(items[i], "thread") == 0)
 					o->workers[o->nworkers++] = IPCB_THREAD;
 				else if (strcmp(items[i], "sequential") == 0)
-					o->workers[o->nworkers++] = IPCB_SEQUENTIAL;
+					o->workers[o->nworkers++] =
+						IPCB_SEQUENTIAL;
 				else
-					return bad(err, errlen, "--workers: '%s' "
+					return bad(err, errlen,
+						   "--workers: '%s' "
 						   "is not process, thread or "
-						   "sequential", items[i]);
+						   "sequential",
+						   items[i]);
 			}
 			break;
 		case OPT_DURATION:
 			if (parse_seconds(optarg, 0.001, 3600, &o->duration_s))
-				return bad(err, errlen, "--duration '%s': "
-					   "expected seconds from 0.001 to 3600",
-					   optarg);
+				return bad(
+					err, errlen,
+					"--duration '%s': "
+					"expected seconds from 0.001 to 3600",
+					optarg);
 			break;
 		case OPT_WARMUP:
 			if (parse_seconds(optarg, 0, 3600, &o->warmup_s))
-				return bad(err, errlen, "--warmup '%s': expected "
-					   "seconds from 0 to 3600", optarg);
+				return bad(err, errlen,
+					   "--warmup '%s': expected "
+					   "seconds from 0 to 3600",
+					   optarg);
 			break;
 		case OPT_TIMEOUT:
 			if (parse_seconds(optarg, 1, 86400, &o->timeout_s))
-				return bad(err, errlen, "--timeout '%s': "
+				return bad(err, errlen,
+					   "--timeout '%s': "
 					   "expected seconds from 1 to 86400",
 					   optarg);
 			break;
 		case OPT_REPEAT:
 			if (parse_uint(optarg, 1, IPCB_MAX_REPEAT, &v))
-				return bad(err, errlen, "--repeat '%s': expected "
-					   "a number from 1 to %d", optarg,
-					   IPCB_MAX_REPEAT);
+				return bad(err, errlen,
+					   "--repeat '%s': expected "
+					   "a number from 1 to %d",
+					   optarg, IPCB_MAX_REPEAT);
 			o->repeat = (unsigned)v;
 			break;
 		case OPT_FORMAT:
@@ -465,29 +522,38 @@ enum ipcb_parse ipcb_parse_options(int argc, char **argv,
 			else if (strcmp(optarg, "gbench") == 0)
 				o->format = IPCB_FMT_GBENCH;
 			else
-				return bad(err, errlen, "--format '%s': expected "
-					   "table, csv, json or gbench", optarg);
+				return bad(err, errlen,
+					   "--format '%s': expected "
+					   "table, csv, json or gbench",
+					   optarg);
 			break;
 		case OPT_OUTPUT:
 			o->output = optarg;
 			break;
 		case OPT_CPUS:
 			if (split_list(buf, items, IPCB_MAX_PROCS, &n))
-				return bad(err, errlen, "--cpus %s: expected a "
-					   "comma-separated list of CPU numbers",
-					   optarg);
+				return bad(
+					err, errlen,
+					"--cpus %s: expected a "
+					"comma-separated list of CPU numbers",
+					optarg);
 			o->ncpus = 0;
 			for (size_t i = 0; i < n; i++) {
 				bool ok = false;
-				if (parse_uint(items[i], 0, CPU_SETSIZE - 1, &v) == 0)
+				if (parse_uint(items[i], 0, CPU_SETSIZE - 1,
+					       &v) == 0)
 					for (size_t a = 0; a < nallowed; a++)
 						ok |= allowed[a] == (int)v;
 				if (!ok)
-					return bad(err, errlen, "--cpus: CPU '%s' "
-						   "does not exist or is not "
-						   "allowed here (allowed: %d..%d)",
-						   items[i], nallowed ? allowed[0] : -1,
-						   nallowed ? allowed[nallowed - 1] : -1);
+					return bad(
+						err, errlen,
+						"--cpus: CPU '%s' "
+						"does not exist or is not "
+						"allowed here (allowed: %d..%d)",
+						items[i],
+						nallowed ? allowed[0] : -1,
+						nallowed ? allowed[nallowed - 1]
+							 : -1);
 				o->cpus[o->ncpus++] = (int)v;
 			}
 			break;
@@ -516,39 +582,56 @@ enum ipcb_parse ipcb_parse_options(int argc, char **argv,
 			return IPCB_PARSE_VERSION;
 		case ':':
 			if (optopt && optopt < 256)
-				return bad(err, errlen, "-%c needs a value; see "
-					   "ipcbench --help", optopt);
-			return bad(err, errlen, "%s needs a value; see "
-				   "ipcbench --help", argv[optind - 1]);
+				return bad(err, errlen,
+					   "-%c needs a value; see "
+					   "ipcbench --help",
+					   optopt);
+			return bad(err, errlen,
+				   "%s needs a value; see "
+				   "ipcbench --help",
+				   argv[optind - 1]);
 		default:
 			if (optopt && optopt < 256)
-				return bad(err, errlen, "unknown option '-%c'; "
-					   "see ipcbench --help", optopt);
-			return bad(err, errlen, "unknown option '%s'; see "
-				   "ipcbench --help", argv[optind - 1]);
+				return bad(err, errlen,
+					   "unknown option '-%c'; "
+					   "see ipcbench --help",
+					   optopt);
+			return bad(err, errlen,
+				   "unknown option '%s'; see "
+				   "ipcbench --help",
+				   argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
-		return bad(err, errlen, "unexpected argument '%s'; see "
-			   "ipcbench --help", argv[optind]);
+		return bad(err, errlen,
+			   "unexpected argument '%s'; see "
+			   "ipcbench --help",
+			   argv[optind]);
 	if (!o->pin && o->ncpus)
-		return bad(err, errlen, "--cpus and --no-pin contradict each "
+		return bad(err, errlen,
+			   "--cpus and --no-pin contradict each "
 			   "other: choose one");
 	if ((o->producers || o->consumers) && o->topology != IPCB_SHARED)
-		return bad(err, errlen, "--producers/--consumers need "
+		return bad(err, errlen,
+			   "--producers/--consumers need "
 			   "--topology shared");
 	if (o->topology == IPCB_SHARED && (o->producers || o->consumers)) {
 		if (!o->producers || !o->consumers)
-			return bad(err, errlen, "--topology shared: give both "
+			return bad(err, errlen,
+				   "--topology shared: give both "
 				   "--producers and --consumers, or neither");
 		if (o->producers + o->consumers > IPCB_MAX_PROCS)
-			return bad(err, errlen, "--producers + --consumers "
-				   "exceeds %d processes", IPCB_MAX_PROCS);
+			return bad(err, errlen,
+				   "--producers + --consumers "
+				   "exceeds %d processes",
+				   IPCB_MAX_PROCS);
 		if (procs_given && (o->nprocs != 1 ||
 				    o->procs[0] != o->producers + o->consumers))
-			return bad(err, errlen, "--procs contradicts "
+			return bad(err, errlen,
+				   "--procs contradicts "
 				   "--producers %u --consumers %u (that is "
-				   "%u processes)", o->producers, o->consumers,
+				   "%u processes)",
+				   o->producers, o->consumers,
 				   o->producers + o->consumers);
 		o->nprocs = 1;
 		o->procs[0] = o->producers + o->consumers;
@@ -556,24 +639,28 @@ enum ipcb_parse ipcb_parse_options(int argc, char **argv,
 	if (o->topology == IPCB_PAIRS)
 		for (size_t i = 0; i < o->nprocs; i++)
 			if (o->procs[i] % 2)
-				return bad(err, errlen, "--procs %u: the pairs "
+				return bad(err, errlen,
+					   "--procs %u: the pairs "
 					   "topology needs an even count (one "
 					   "producer per consumer); use "
 					   "--topology shared for others",
 					   o->procs[i]);
 	if (o->topology == IPCB_SHARED && topology_given && o->latency &&
 	    !o->throughput)
-		return bad(err, errlen, "--pattern latency uses ping-pong "
+		return bad(err, errlen,
+			   "--pattern latency uses ping-pong "
 			   "pairs; --topology shared applies to throughput");
 	if (o->sweep && (procs_given || topology_given))
-		return bad(err, errlen, "--sweep sets its own process counts "
+		return bad(err, errlen,
+			   "--sweep sets its own process counts "
 			   "and topology; drop --procs/--topology or --sweep");
 	if (o->pin && !o->ncpus) {
 		o->ncpus = nallowed;
 		memcpy(o->cpus, allowed, nallowed * sizeof(int));
 	}
 	if (o->pin && !o->ncpus)
-		return bad(err, errlen, "cannot read this process's CPU set "
+		return bad(err, errlen,
+			   "cannot read this process's CPU set "
 			   "to pin workers; use --no-pin");
 	return check_output(o->output, err, errlen);
 }

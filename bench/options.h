@@ -16,7 +16,12 @@
 #define IPCB_MAX_PROCS 1024
 #define IPCB_MAX_SIZE (1ull << 30)
 
-enum ipcb_format { IPCB_FMT_TABLE, IPCB_FMT_CSV, IPCB_FMT_JSON, IPCB_FMT_GBENCH };
+enum ipcb_format {
+	IPCB_FMT_TABLE,
+	IPCB_FMT_CSV,
+	IPCB_FMT_JSON,
+	IPCB_FMT_GBENCH
+};
 
 struct ipcb_options {
 	const struct ipcb_transport *transports[IPCB_MAX_LIST];
@@ -36,15 +41,19 @@ struct ipcb_options {
 	double duration_s, warmup_s, timeout_s; /* timeout 0: automatic */
 	unsigned repeat;
 	enum ipcb_format format;
-	const char *output;   /* NULL or "-": stdout */
+	const char *output; /* NULL or "-": stdout */
 	int cpus[IPCB_MAX_PROCS];
-	size_t ncpus;         /* 0: every CPU this process may use */
+	size_t ncpus; /* 0: every CPU this process may use */
 	bool pin, verify, limits, sweep, quiet;
 	const char *plot_dir; /* NULL: no plots */
 };
 
-enum ipcb_parse { IPCB_PARSE_RUN, IPCB_PARSE_HELP, IPCB_PARSE_VERSION,
-		  IPCB_PARSE_ERROR };
+enum ipcb_parse {
+	IPCB_PARSE_RUN,
+	IPCB_PARSE_HELP,
+	IPCB_PARSE_VERSION,
+	IPCB_PARSE_ERROR
+};
 
 /* Parses argv (argv[0] is the program). On IPCB_PARSE_ERROR err holds one
  * line: what is wrong and what is allowed. Touches nothing outside *o. */

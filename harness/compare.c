@@ -30,8 +30,7 @@
 #include <string.h>
 
 static const char *const metric_names[IPCB_METRIC_COUNT] = {
-	"p50", "p90", "p99", "p999", "max", "mean", "msgs_per_s",
-	"bytes_per_s",
+	"p50", "p90", "p99", "p999", "max", "mean", "msgs_per_s", "bytes_per_s",
 };
 
 const char *ipcb_metric_name(enum ipcb_metric m)
@@ -84,7 +83,10 @@ int ipcb_metric_list_parse(const char *list, unsigned *mask, char *err,
 }
 
 static const char *const verdict_names[] = {
-	"unchanged", "improvement", "regression", "not_compared",
+	"unchanged",
+	"improvement",
+	"regression",
+	"not_compared",
 };
 
 const char *ipcb_verdict_name(enum ipcb_verdict v)
@@ -188,8 +190,8 @@ static void judge(struct ipcb_cmp_row *row, const struct ipcb_compare_opts *o,
 	if (row->base_val == row->new_val)
 		row->change = 0;
 	else if (row->base_val != 0)
-		row->change = (row->new_val - row->base_val) /
-			      fabs(row->base_val);
+		row->change =
+			(row->new_val - row->base_val) / fabs(row->base_val);
 	else
 		row->change = NAN;
 	if (isnan(row->change)) {
@@ -360,8 +362,8 @@ int ipcb_compare(const struct ipcb_results *base,
 		size_t j;
 
 		for (j = 0; j < new_res->n; j++)
-			if (!used[j] && ipcb_key_equal(&base->v[i].key,
-						       &new_res->v[j].key))
+			if (!used[j] &&
+			    ipcb_key_equal(&base->v[i].key, &new_res->v[j].key))
 				break;
 		if (j == new_res->n) {
 			c->only_base[c->n_only_base++] = i;
@@ -429,7 +431,7 @@ static void fmt_p(char *buf, size_t n, const struct ipcb_cmp_row *row)
 /* "REGRESSION", "improvement", "unchanged (not significant)", ... */
 static void fmt_verdict(char *buf, size_t n, const struct ipcb_cmp_row *row)
 {
-	const char *v = row->verdict == IPCB_REGRESSION ? "REGRESSION"
+	const char *v = row->verdict == IPCB_REGRESSION	   ? "REGRESSION"
 			: row->verdict == IPCB_IMPROVEMENT ? "improvement"
 			: row->verdict == IPCB_UNCHANGED   ? "unchanged"
 							   : "not compared";
@@ -510,8 +512,8 @@ static void regression_list(const struct ipcb_comparison *c,
 				     shown ? ", " : "", name, row->note);
 		else
 			w = snprintf(buf + len, n - len, "%s%s %s %s",
-				     shown ? ", " : "", name,
-				     row_metric(row), change);
+				     shown ? ", " : "", name, row_metric(row),
+				     change);
 		if (w < 0)
 			return;
 		len += (size_t)w;
@@ -536,25 +538,29 @@ void ipcb_comparison_verdict(const struct ipcb_comparison *c,
 		    c->rows[i].verdict != IPCB_NOT_COMPARED)
 			unreliable++;
 	if (unreliable || c->n_only_base || c->n_only_new)
-		snprintf(extra, sizeof(extra), "; %zu unreliable, %zu only in "
-			 "base, %zu only in new", unreliable, c->n_only_base,
-			 c->n_only_new);
+		snprintf(extra, sizeof(extra),
+			 "; %zu unreliable, %zu only in "
+			 "base, %zu only in new",
+			 unreliable, c->n_only_base, c->n_only_new);
 	if (c->regressions) {
 		regression_list(c, base, regs, sizeof(regs));
-		snprintf(buf, n, "REGRESSION: %zu of %zu comparison%s over "
+		snprintf(buf, n,
+			 "REGRESSION: %zu of %zu comparison%s over "
 			 "%zu configuration%s worse than %g%%: %s (%zu "
-			 "improvement%s, %zu unchanged%s)", c->regressions,
-			 c->nrows, plural(c->nrows), c->matched,
+			 "improvement%s, %zu unchanged%s)",
+			 c->regressions, c->nrows, plural(c->nrows), c->matched,
 			 plural(c->matched), 100 * c->opts.threshold, regs,
-			 c->improvements, plural(c->improvements),
-			 c->unchanged, extra);
+			 c->improvements, plural(c->improvements), c->unchanged,
+			 extra);
 	} else {
-		snprintf(buf, n, "OK: no regression beyond %g%% in %zu "
+		snprintf(buf, n,
+			 "OK: no regression beyond %g%% in %zu "
 			 "configuration%s (%zu improvement%s, %zu unchanged, "
-			 "%zu not compared%s)", 100 * c->opts.threshold,
-			 c->matched, plural(c->matched), c->improvements,
-			 plural(c->improvements), c->unchanged,
-			 c->not_compared, extra);
+			 "%zu not compared%s)",
+			 100 * c->opts.threshold, c->matched,
+			 plural(c->matched), c->improvements,
+			 plural(c->improvements), c->unchanged, c->not_compared,
+			 extra);
 	}
 }
 
@@ -588,9 +594,11 @@ static int write_table(FILE *f, const struct ipcb_comparison *c,
 	}
 	side_desc(bd, sizeof(bd), label_of(l->base, "base"), &base->ctx);
 	side_desc(nd, sizeof(nd), label_of(l->new_label, "new"), &nr->ctx);
-	fprintf(f, "base: %s\nnew:  %s\nthreshold %g%%, U test at alpha %g "
-		"with >= %u repetitions per side\n\n", bd, nd,
-		100 * c->opts.threshold, c->opts.alpha, c->opts.min_reps);
+	fprintf(f,
+		"base: %s\nnew:  %s\nthreshold %g%%, U test at alpha %g "
+		"with >= %u repetitions per side\n\n",
+		bd, nd, 100 * c->opts.threshold, c->opts.alpha,
+		c->opts.min_reps);
 	fprintf(f, "%-*s  %-11s %11s %11s %8s %8s %5s  %s\n", width,
 		"configuration", "metric", "base", "new", "change", "p-value",
 		"reps", "verdict");
@@ -637,9 +645,8 @@ static void md_code(FILE *f, const char *s)
 	fputc('`', f);
 }
 
-static void md_names(FILE *f, const char *title,
-		     const struct ipcb_results *r, const size_t *idx,
-		     size_t n)
+static void md_names(FILE *f, const char *title, const struct ipcb_results *r,
+		     const size_t *idx, size_t n)
 {
 	if (!n)
 		return;
@@ -667,13 +674,15 @@ static int write_markdown(FILE *f, const struct ipcb_comparison *c,
 	md_text(f, bd);
 	fputs("  \nNew: ", f);
 	md_text(f, nd);
-	fprintf(f, "  \nThreshold %g%%; Mann-Whitney U test over "
+	fprintf(f,
+		"  \nThreshold %g%%; Mann-Whitney U test over "
 		"repetitions at alpha %g (at least %u per side, else "
-		"threshold only).\n", 100 * c->opts.threshold, c->opts.alpha,
-		c->opts.min_reps);
+		"threshold only).\n",
+		100 * c->opts.threshold, c->opts.alpha, c->opts.min_reps);
 	if (c->ndiffs) {
 		fputs("\n> **Warning:** the runs were made in different "
-		      "contexts, numbers may not be comparable:", f);
+		      "contexts, numbers may not be comparable:",
+		      f);
 		for (size_t i = 0; i < c->ndiffs; i++) {
 			fprintf(f, "%s %s ", i ? ";" : "", c->diffs[i].field);
 			md_code(f, c->diffs[i].base);
@@ -683,7 +692,8 @@ static int write_markdown(FILE *f, const struct ipcb_comparison *c,
 		fputs(".\n", f);
 	}
 	fputs("\n| configuration | metric | base | new | change | p-value | "
-	      "reps | verdict |\n|---|---|--:|--:|--:|--:|--:|---|\n", f);
+	      "reps | verdict |\n|---|---|--:|--:|--:|--:|--:|---|\n",
+	      f);
 	for (size_t i = 0; i < c->nrows; i++) {
 		const struct ipcb_cmp_row *row = &c->rows[i];
 		struct row_cells t;
@@ -708,10 +718,10 @@ static json_t *jnum(double v)
 
 static json_t *side_json(const char *label, const struct ipcb_context *ctx)
 {
-	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:b}", "label", label,
-			 "version", ctx->version, "git_revision",
-			 ctx->git_revision, "start_time", ctx->start_time,
-			 "hostname", ctx->hostname, "partial", ctx->partial);
+	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:b}", "label", label, "version",
+			 ctx->version, "git_revision", ctx->git_revision,
+			 "start_time", ctx->start_time, "hostname",
+			 ctx->hostname, "partial", ctx->partial);
 }
 
 static json_t *row_json(const struct ipcb_cmp_row *row,
@@ -726,17 +736,17 @@ static json_t *row_json(const struct ipcb_cmp_row *row,
 		row->whole_config ? json_null()
 				  : json_string(ipcb_metric_name(row->metric)),
 		"lower_is_better",
-		row->whole_config
-			? json_null()
-			: json_boolean(ipcb_metric_lower_is_better(row->metric)),
+		row->whole_config ? json_null()
+				  : json_boolean(ipcb_metric_lower_is_better(
+					    row->metric)),
 		"base", jnum(row->base_val), "new", jnum(row->new_val),
 		"change", jnum(row->change), "base_repetitions",
 		(int)row->base_reps, "new_repetitions", (int)row->new_reps,
 		"reliable", row->reliable, "p_value",
 		row->reliable ? json_real(row->utest.p) : json_null(), "test",
-		!row->reliable ? json_null()
+		!row->reliable				? json_null()
 		: row->utest.method == IPCB_UTEST_EXACT ? json_string("exact")
-							 : json_string("normal"),
+							: json_string("normal"),
 		"significant", row->significant, "verdict",
 		ipcb_verdict_name(row->verdict), "note",
 		row->note[0] ? json_string(row->note) : json_null());
@@ -772,11 +782,11 @@ static int write_json(FILE *f, const struct ipcb_comparison *c,
 		if (json_array_append_new(rows, row_json(&c->rows[i], base)))
 			goto nomem;
 	for (size_t i = 0; diffs && i < c->ndiffs; i++)
-		if (json_array_append_new(
-			    diffs, json_pack("{s:s,s:s,s:s}", "field",
-					     c->diffs[i].field, "base",
-					     c->diffs[i].base, "new",
-					     c->diffs[i].new_val)))
+		if (json_array_append_new(diffs,
+					  json_pack("{s:s,s:s,s:s}", "field",
+						    c->diffs[i].field, "base",
+						    c->diffs[i].base, "new",
+						    c->diffs[i].new_val)))
 			goto nomem;
 	for (int m = 0; metrics && m < IPCB_METRIC_COUNT; m++)
 		if ((c->opts.metrics & IPCB_METRIC_BIT(m)) &&
@@ -794,8 +804,8 @@ static int write_json(FILE *f, const struct ipcb_comparison *c,
 		side_json(label_of(l->new_label, "new"), &nr->ctx),
 		"threshold_pct", 100 * c->opts.threshold, "alpha",
 		c->opts.alpha, "min_repetitions", (int)c->opts.min_reps,
-		"metrics", metrics, "context_differences", diffs,
-		"comparisons", rows, "only_in_base",
+		"metrics", metrics, "context_differences", diffs, "comparisons",
+		rows, "only_in_base",
 		names_json(base, c->only_base, c->n_only_base), "only_in_new",
 		names_json(nr, c->only_new, c->n_only_new), "matched",
 		(json_int_t)c->matched, "regressions",
@@ -806,8 +816,9 @@ static int write_json(FILE *f, const struct ipcb_comparison *c,
 		c->regressions ? "regression" : "ok", "summary", verdict);
 	if (!root)
 		return -ENOMEM;
-	rc = json_dumpf(root, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
-					 JSON_REAL_PRECISION(10));
+	rc = json_dumpf(root, f,
+			JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+				JSON_REAL_PRECISION(10));
 	fputc('\n', f);
 	json_decref(root);
 	return rc ? -EIO : 0;

@@ -45,7 +45,7 @@ enum ipcb_metric {
 
 #define IPCB_METRIC_BIT(m) (1u << (m))
 /* p50, p99 latency and msgs_per_s throughput. */
-#define IPCB_METRICS_DEFAULT                                                 \
+#define IPCB_METRICS_DEFAULT                                                   \
 	(IPCB_METRIC_BIT(IPCB_METRIC_P50) | IPCB_METRIC_BIT(IPCB_METRIC_P99) | \
 	 IPCB_METRIC_BIT(IPCB_METRIC_MSGS_PER_S))
 
@@ -72,7 +72,7 @@ const char *ipcb_verdict_name(enum ipcb_verdict v);
 
 struct ipcb_compare_opts {
 	double threshold;  /* relative change that matters, 0.05 = 5% */
-	double alpha;      /* significance level of the U test */
+	double alpha;	   /* significance level of the U test */
 	unsigned min_reps; /* repetitions per side for the U test */
 	unsigned metrics;  /* mask of IPCB_METRIC_BIT()s */
 };
@@ -82,24 +82,24 @@ void ipcb_compare_opts_default(struct ipcb_compare_opts *o);
 
 /* One configuration and metric. */
 struct ipcb_cmp_row {
-	size_t base_i, new_i;     /* indices into base->v and new->v */
-	enum ipcb_metric metric;  /* unused when whole_config */
-	bool whole_config;        /* the row stands for the configuration:
+	size_t base_i, new_i;	      /* indices into base->v and new->v */
+	enum ipcb_metric metric;      /* unused when whole_config */
+	bool whole_config;	      /* the row stands for the configuration:
 				     a failure, see note */
-	double base_val, new_val; /* medians; NaN when not measured */
-	double change;            /* relative; NaN when not computable */
+	double base_val, new_val;     /* medians; NaN when not measured */
+	double change;		      /* relative; NaN when not computable */
 	unsigned base_reps, new_reps; /* repetitions with the metric */
-	bool reliable;            /* the U test ran */
-	struct ipcb_utest utest;  /* valid when reliable */
-	bool significant;         /* reliable and p < alpha */
-	bool beyond;              /* |change| exceeds the threshold */
+	bool reliable;		      /* the U test ran */
+	struct ipcb_utest utest;      /* valid when reliable */
+	bool significant;	      /* reliable and p < alpha */
+	bool beyond;		      /* |change| exceeds the threshold */
 	enum ipcb_verdict verdict;
-	char note[192];           /* why not compared / why failed, or "" */
+	char note[192]; /* why not compared / why failed, or "" */
 };
 
 /* A context field that differs between the two runs. */
 struct ipcb_cmp_diff {
-	const char *field;        /* "hostname", "kernel", ... */
+	const char *field; /* "hostname", "kernel", ... */
 	char base[128], new_val[128];
 };
 
@@ -111,7 +111,7 @@ struct ipcb_comparison {
 	size_t nrows;
 	size_t *only_base, n_only_base; /* indices of unmatched results */
 	size_t *only_new, n_only_new;
-	size_t matched;                 /* configurations on both sides */
+	size_t matched; /* configurations on both sides */
 	struct ipcb_cmp_diff diffs[IPCB_CMP_MAX_DIFFS];
 	size_t ndiffs;
 	size_t regressions, improvements, unchanged, not_compared; /* rows */

@@ -126,7 +126,8 @@ int ipcb_remove_stale(FILE *report)
 			int rc;
 			if (!pid || ipcb_pid_alive(pid))
 				continue;
-			snprintf(path, sizeof(path), "%s/%s", dirs[d], de->d_name);
+			snprintf(path, sizeof(path), "%s/%s", dirs[d],
+				 de->d_name);
 			if (d == 0)
 				rc = shm_unlink(de->d_name);
 			else if (d == 1)
@@ -136,8 +137,10 @@ int ipcb_remove_stale(FILE *report)
 					  FTW_DEPTH | FTW_PHYS);
 			if (rc == 0) {
 				removed++;
-				fprintf(report, "ipcbench: removed %s left by "
-					"a dead run (pid %d)\n", path, (int)pid);
+				fprintf(report,
+					"ipcbench: removed %s left by "
+					"a dead run (pid %d)\n",
+					path, (int)pid);
 			}
 		}
 		closedir(dir);

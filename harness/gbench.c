@@ -159,9 +159,10 @@ static bool cpu_scaling_enabled(unsigned cpus)
 {
 	for (unsigned i = 0; i < cpus; i++) {
 		char path[96], gov[64];
-		snprintf(path, sizeof(path),
-			 "/sys/devices/system/cpu/cpu%u/cpufreq/scaling_governor",
-			 i);
+		snprintf(
+			path, sizeof(path),
+			"/sys/devices/system/cpu/cpu%u/cpufreq/scaling_governor",
+			i);
 		if (read_line(path, gov, sizeof(gov)) == 0 &&
 		    strcmp(gov, "performance") != 0)
 			return true;
@@ -206,9 +207,10 @@ static json_t *context_json(const struct ipcb_context *ctx)
 	if (!o)
 		return NULL;
 	json_object_set_new(o, "mhz_per_cpu", here ? mhz_json() : json_null());
-	json_object_set_new(o, "cpu_scaling_enabled",
-			    here ? json_boolean(cpu_scaling_enabled(ctx->cpu_count))
-				 : json_null());
+	json_object_set_new(
+		o, "cpu_scaling_enabled",
+		here ? json_boolean(cpu_scaling_enabled(ctx->cpu_count))
+		     : json_null());
 	json_object_set_new(o, "caches", here ? caches_json() : json_array());
 	json_object_set_new(o, "load_avg", here ? load_json() : json_array());
 #ifdef NDEBUG
@@ -217,14 +219,14 @@ static json_t *context_json(const struct ipcb_context *ctx)
 	json_object_set_new(o, "library_build_type", json_string("debug"));
 #endif
 	json_object_update_new(
-		o, json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:b}",
-			     "ipcbench_version", ctx->version, "git_revision",
-			     ctx->git_revision, "command_line",
-			     ctx->command_line ? ctx->command_line : "",
-			     "kernel", ctx->kernel, "cpu_model",
-			     ctx->cpu_model, "placement", ctx->placement,
-			     "start_time", ctx->start_time, "end_time",
-			     ctx->end_time, "partial", ctx->partial));
+		o,
+		json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:b}",
+			  "ipcbench_version", ctx->version, "git_revision",
+			  ctx->git_revision, "command_line",
+			  ctx->command_line ? ctx->command_line : "", "kernel",
+			  ctx->kernel, "cpu_model", ctx->cpu_model, "placement",
+			  ctx->placement, "start_time", ctx->start_time,
+			  "end_time", ctx->end_time, "partial", ctx->partial));
 	return o;
 }
 
@@ -232,15 +234,17 @@ static json_t *context_json(const struct ipcb_context *ctx)
 
 /* In the order Google Benchmark writes counters: by name. */
 static const char *const counter_names[] = {
-	"bytes_per_s", "bytes_per_second", "corrupt", "duplicated",
-	"items_per_second", "lost", "max_ns", "mean_ns", "min_ns",
-	"msgs_per_s", "p50_ns", "p90_ns", "p999_ns", "p99_ns",
+	"bytes_per_s", "bytes_per_second", "corrupt",
+	"duplicated",  "items_per_second", "lost",
+	"max_ns",      "mean_ns",	   "min_ns",
+	"msgs_per_s",  "p50_ns",	   "p90_ns",
+	"p999_ns",     "p99_ns",
 };
 #define NCOUNTERS (sizeof(counter_names) / sizeof(counter_names[0]))
 
 /* The numbers of one entry: one repetition, or the whole result. */
 struct sample {
-	double time;       /* real_time = cpu_time, ns; NaN: not measured */
+	double time; /* real_time = cpu_time, ns; NaN: not measured */
 	double iterations;
 	double counters[NCOUNTERS]; /* NaN: not measured, left out */
 };
@@ -250,15 +254,26 @@ static void sample_of(const struct ipcb_result *x, const struct ipcb_latency *l,
 		      struct sample *s)
 {
 	const double c[NCOUNTERS] = {
-		bps, bps, (double)x->corrupt, (double)x->duplicated, mps,
-		(double)x->lost, l->max, l->mean, l->min, mps, l->p50,
-		l->p90, l->p999, l->p99,
+		bps,
+		bps,
+		(double)x->corrupt,
+		(double)x->duplicated,
+		mps,
+		(double)x->lost,
+		l->max,
+		l->mean,
+		l->min,
+		mps,
+		l->p50,
+		l->p90,
+		l->p999,
+		l->p99,
 	};
 
 	memcpy(s->counters, c, sizeof(c));
 	s->time = x->key.pattern == IPCB_LATENCY ? l->mean
-		  : mps > 0 ? 1e9 / mps
-			    : NAN;
+		  : mps > 0			 ? 1e9 / mps
+						 : NAN;
 	s->iterations = iterations;
 }
 
@@ -274,8 +289,9 @@ static json_t *entry(const char *name, const char *run_name, int family,
 /* Adds the timing and counter fields of s to o. */
 static int add_numbers(json_t *o, const struct sample *s)
 {
-	int rc = json_object_set_new(o, "iterations",
-				     json_integer((json_int_t)llround(s->iterations)));
+	int rc = json_object_set_new(
+		o, "iterations",
+		json_integer((json_int_t)llround(s->iterations)));
 
 	rc |= json_object_set_new(o, "real_time", json_real(s->time));
 	rc |= json_object_set_new(o, "cpu_time", json_real(s->time));
@@ -356,20 +372,21 @@ static int result_entries(json_t *a, const struct ipcb_result *x, int family,
 		const struct ipcb_latency none = { NAN, NAN, NAN, NAN,
 						   NAN, NAN, NAN };
 		const struct ipcb_latency *l = !x->has_latency ? &none
-					       : r		? &r->lat
-								: &x->lat;
+					       : r	       ? &r->lat
+							       : &x->lat;
 		double mps = r ? r->msgs_per_s : x->msgs_per_s;
 		double iters = r && isfinite(mps * x->duration_s)
 				       ? mps * x->duration_s
 				       : (double)x->messages;
 
-		sample_of(x, l, mps, r ? r->bytes_per_s : x->bytes_per_s,
-			  iters, &s[i]);
+		sample_of(x, l, mps, r ? r->bytes_per_s : x->bytes_per_s, iters,
+			  &s[i]);
 		if (!isfinite(s[i].time)) {
-			rc = error_entry(a, name, family, instance,
-					 x->key.pattern == IPCB_LATENCY
-						 ? "ipcbench measured no mean round trip"
-						 : "ipcbench measured no throughput");
+			rc = error_entry(
+				a, name, family, instance,
+				x->key.pattern == IPCB_LATENCY
+					? "ipcbench measured no mean round trip"
+					: "ipcbench measured no throughput");
 			goto out;
 		}
 	}
@@ -413,7 +430,8 @@ static int result_entries(json_t *a, const struct ipcb_result *x, int family,
 		json_object_set_new(o, "aggregate_name",
 				    json_string(agg_names[k]));
 		json_object_set_new(o, "aggregate_unit",
-				    json_string(k == 3 ? "percentage" : "time"));
+				    json_string(k == 3 ? "percentage"
+						       : "time"));
 		if (!isfinite(g.time))
 			g.time = 0;
 		rc = add_numbers(o, &g);

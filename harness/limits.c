@@ -47,8 +47,8 @@ static unsigned long current(int res)
 	return getrlimit(res, &rl) < 0 ? 0 : (unsigned long)rl.rlim_cur;
 }
 
-int ipcb_check_limits(const struct ipcb_run_config *items, size_t n,
-		      char *err, size_t errlen)
+int ipcb_check_limits(const struct ipcb_run_config *items, size_t n, char *err,
+		      size_t errlen)
 {
 	struct want w = { 0 };
 	struct statvfs vfs;
@@ -70,9 +70,9 @@ int ipcb_check_limits(const struct ipcb_run_config *items, size_t n,
 			continue;
 		if (c->t->need)
 			c->t->need(&cc, &need);
-#define MAX_OF(field, v)                 \
+#define MAX_OF(field, v)                  \
 	if ((unsigned long)(v) > w.field) \
-		w.field = (unsigned long)(v)
+	w.field = (unsigned long)(v)
 		/* Thread workers hold their own duplicates of each fd. */
 		MAX_OF(fds, BASE_FDS + need.fds * nchan * 2);
 		MAX_OF(procs, k->procs + 1);
@@ -82,33 +82,39 @@ int ipcb_check_limits(const struct ipcb_run_config *items, size_t n,
 #undef MAX_OF
 	}
 	if (ensure(RLIMIT_NOFILE, w.fds)) {
-		snprintf(err, errlen, "the run needs about %lu file descriptors "
-			 "but RLIMIT_NOFILE is %lu; raise it with ulimit -n %lu",
-			 w.fds, current(RLIMIT_NOFILE), w.fds);
+		snprintf(
+			err, errlen,
+			"the run needs about %lu file descriptors "
+			"but RLIMIT_NOFILE is %lu; raise it with ulimit -n %lu",
+			w.fds, current(RLIMIT_NOFILE), w.fds);
 		return -E2BIG;
 	}
 	if (ensure(RLIMIT_NPROC, w.procs + 64)) {
-		snprintf(err, errlen, "the run needs %lu processes but "
-			 "RLIMIT_NPROC is %lu; raise it with ulimit -u", w.procs,
-			 current(RLIMIT_NPROC));
+		snprintf(err, errlen,
+			 "the run needs %lu processes but "
+			 "RLIMIT_NPROC is %lu; raise it with ulimit -u",
+			 w.procs, current(RLIMIT_NPROC));
 		return -E2BIG;
 	}
 	if (w.mq_bytes && ensure(RLIMIT_MSGQUEUE, w.mq_bytes)) {
-		snprintf(err, errlen, "POSIX message queues need %lu bytes but "
+		snprintf(err, errlen,
+			 "POSIX message queues need %lu bytes but "
 			 "RLIMIT_MSGQUEUE is %lu; raise it with ulimit -q %lu",
 			 w.mq_bytes, current(RLIMIT_MSGQUEUE), w.mq_bytes);
 		return -E2BIG;
 	}
 	if (w.sigpending && ensure(RLIMIT_SIGPENDING, w.sigpending + 64)) {
-		snprintf(err, errlen, "the signal transport queues up to %lu "
+		snprintf(err, errlen,
+			 "the signal transport queues up to %lu "
 			 "signals but RLIMIT_SIGPENDING is %lu; raise it with "
-			 "ulimit -i", w.sigpending,
-			 current(RLIMIT_SIGPENDING));
+			 "ulimit -i",
+			 w.sigpending, current(RLIMIT_SIGPENDING));
 		return -E2BIG;
 	}
 	if (w.shm_bytes && statvfs("/dev/shm", &vfs) == 0 &&
 	    (unsigned long long)vfs.f_bavail * vfs.f_frsize < w.shm_bytes) {
-		snprintf(err, errlen, "shared memory needs %lu bytes but "
+		snprintf(err, errlen,
+			 "shared memory needs %lu bytes but "
 			 "/dev/shm has %llu free; remount it larger (mount -o "
 			 "remount,size=... /dev/shm) or use smaller --size",
 			 w.shm_bytes,

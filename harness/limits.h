@@ -11,7 +11,7 @@
 
 /* 0, or -E2BIG with err naming the limit, its value, what the sweep needs
  * and the ulimit/sysctl that raises it. */
-int ipcb_check_limits(const struct ipcb_run_config *items, size_t n,
-		      char *err, size_t errlen);
+int ipcb_check_limits(const struct ipcb_run_config *items, size_t n, char *err,
+		      size_t errlen);
 
 #endif

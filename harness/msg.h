@@ -23,7 +23,7 @@
 #define IPCB_MSG_PILL UINT64_MAX
 
 struct ipcb_msg_hdr {
-	uint64_t seq;     /* producer id << 48 | sequence */
+	uint64_t seq;	  /* producer id << 48 | sequence */
 	uint64_t send_ns; /* CLOCK_MONOTONIC at send */
 };
 

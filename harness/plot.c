@@ -31,15 +31,23 @@ extern char **environ;
 
 /* ---- the results seen as a table with dimensions ---- */
 
-enum dim { D_TRANSPORT, D_PATTERN, D_PROCS, D_SIZE, D_TOPOLOGY, D_WORK,
-	   D_WORKERS, D_COUNT };
+enum dim {
+	D_TRANSPORT,
+	D_PATTERN,
+	D_PROCS,
+	D_SIZE,
+	D_TOPOLOGY,
+	D_WORK,
+	D_WORKERS,
+	D_COUNT
+};
 
 struct plot_ctx {
 	const struct ipcb_results *r;
 	const char **transports; /* in order of first appearance */
 	size_t ntransports;
 	enum ipcb_plot_format fmt;
-	char footer[640];        /* machine and date, for every figure */
+	char footer[640]; /* machine and date, for every figure */
 };
 
 /* A selection of results (pointers into the result set). */
@@ -193,7 +201,8 @@ static void dim_desc(const struct ipcb_result *x, enum dim d, char *buf,
 		snprintf(buf, n, "%s messages", size);
 		break;
 	case D_TOPOLOGY:
-		snprintf(buf, n, "topology %s", ipcb_topology_name(k->topology));
+		snprintf(buf, n, "topology %s",
+			 ipcb_topology_name(k->topology));
 		break;
 	case D_WORK:
 		snprintf(buf, n, "work %s", k->work);
@@ -280,11 +289,9 @@ static void append(char *buf, size_t n, const char *s)
 
 /* The row whose value of dimension d gives the most points (distinct key
  * combinations), ties going as tie says. tmp has room for s->n rows. */
-static const struct ipcb_result *most_points(const struct plot_ctx *c,
-					     const struct sel *s,
-					     struct sel *tmp, enum dim d,
-					     enum pick tie,
-					     const enum dim *keys, size_t nkeys)
+static const struct ipcb_result *
+most_points(const struct plot_ctx *c, const struct sel *s, struct sel *tmp,
+	    enum dim d, enum pick tie, const enum dim *keys, size_t nkeys)
 {
 	const struct ipcb_result *best = NULL;
 	size_t best_pts = 0;
@@ -296,14 +303,15 @@ static const struct ipcb_result *most_points(const struct plot_ctx *c,
 		while (j < i && dim_cmp(c, s->v[i], s->v[j], d))
 			j++;
 		if (j < i)
-			continue;       /* this value was counted already */
+			continue; /* this value was counted already */
 		memcpy(tmp->v, s->v, s->n * sizeof(*s->v));
 		tmp->n = s->n;
 		sel_keep(c, tmp, d, s->v[i]);
 		pts = count_points(c, tmp, keys, nkeys);
 		cmp = best ? dim_cmp(c, s->v[i], best, d) : 0;
 		if (!best || pts > best_pts ||
-		    (pts == best_pts && (tie == PICK_SMALL ? cmp < 0 : cmp > 0))) {
+		    (pts == best_pts &&
+		     (tie == PICK_SMALL ? cmp < 0 : cmp > 0))) {
 			best = s->v[i];
 			best_pts = pts;
 		}
@@ -440,9 +448,9 @@ struct fig;
 struct fig_def {
 	const char *name;
 	const char *title;
-	const char *needs;     /* the note when the data lacks it */
+	const char *needs; /* the note when the data lacks it */
 	unsigned width, height;
-	bool marks_cpus;       /* draws the CPU count when recorded */
+	bool marks_cpus; /* draws the CPU count when recorded */
 	/* 0 when the figure can be drawn, 1 when the data lacks what it
 	 * needs, -ENOMEM. */
 	int (*select)(const struct plot_ctx *c, struct fig *f);
@@ -452,8 +460,8 @@ struct fig_def {
 
 struct fig {
 	const struct fig_def *def;
-	struct sel s, s2;      /* the rows; s2: fig5's sequential rows */
-	char config[320];      /* subtitle: the configuration shown */
+	struct sel s, s2; /* the rows; s2: fig5's sequential rows */
+	char config[320]; /* subtitle: the configuration shown */
 	bool staged, rendered;
 };
 
@@ -464,11 +472,12 @@ static void gp_begin(const struct plot_ctx *c, const struct fig *f, FILE *gp)
 	unsigned w = f->def->width, h = f->def->height;
 
 	fprintf(gp, "# %s.gp - ipcbench figure: %s.\n", n, f->def->title);
-	fprintf(gp, "# Written by `ipcbench plot`; re-render in this directory:\n"
-		    "#   gnuplot %s.gp\n"
-		    "#   gnuplot -e \"datafile='other.csv'\" %s.gp\n"
-		    "#   gnuplot -e \"format='svg'\" %s.gp     (or 'png')\n"
-		    "# Needs gnuplot 5.4 or later.\n",
+	fprintf(gp,
+		"# Written by `ipcbench plot`; re-render in this directory:\n"
+		"#   gnuplot %s.gp\n"
+		"#   gnuplot -e \"datafile='other.csv'\" %s.gp\n"
+		"#   gnuplot -e \"format='svg'\" %s.gp     (or 'png')\n"
+		"# Needs gnuplot 5.4 or later.\n",
 		n, n, n);
 	fprintf(gp, "if (!exists(\"datafile\")) datafile = '%s.csv'\n", n);
 	fprintf(gp, "if (!exists(\"format\")) format = '%s'\n", fmt);
@@ -620,9 +629,9 @@ static double rate_unit(double max, const char **words)
 
 /* Visits the first row of each transport in a selection sorted by
  * transport. */
-#define FOR_EACH_TRANSPORT(s, i)                                              \
-	for (size_t i = 0; i < (s)->n; i++)                                   \
-		if (i == 0 || strcmp((s)->v[i]->key.transport,                \
+#define FOR_EACH_TRANSPORT(s, i)                               \
+	for (size_t i = 0; i < (s)->n; i++)                    \
+		if (i == 0 || strcmp((s)->v[i]->key.transport, \
 				     (s)->v[i - 1]->key.transport) != 0)
 
 /* ---- figure 1: latency vs message size ---- */
@@ -654,8 +663,8 @@ static int fig1_select(const struct plot_ctx *c, struct fig *f)
 	return max_per_series(c, &f->s, fig1_keys, 1) >= 2 ? 0 : 1;
 }
 
-static void fig1_emit(const struct plot_ctx *c, const struct fig *f,
-		      FILE *csv, FILE *gp)
+static void fig1_emit(const struct plot_ctx *c, const struct fig *f, FILE *csv,
+		      FILE *gp)
 {
 	const struct sel *s = &f->s;
 	bool whisker = false, top = false;
@@ -672,7 +681,7 @@ static void fig1_emit(const struct plot_ctx *c, const struct fig *f,
 		csv_num(csv, x->lat.p999, '\n');
 	}
 	FOR_EACH_TRANSPORT(s, i)
-		m++;
+	m++;
 
 	gp_begin(c, f, gp);
 	fputs("set title ", gp);
@@ -689,7 +698,8 @@ static void fig1_emit(const struct plot_ctx *c, const struct fig *f,
 	      "# Each transport's points are moved sideways a little (a factor\n"
 	      "# of 2**dodge) so that their whiskers do not hide each other.\n",
 	      gp);
-	FOR_EACH_TRANSPORT(s, i) {
+	FOR_EACH_TRANSPORT(s, i)
+	{
 		const char *t = s->v[i]->key.transport;
 		const char *col = color_of(c, t);
 		char x[64];
@@ -701,7 +711,8 @@ static void fig1_emit(const struct plot_ctx *c, const struct fig *f,
 			clause(gp, &n);
 			fputs("datafile using (is(", gp);
 			gp_str(gp, t);
-			fprintf(gp, ") ? %s : NaN):($3/1e3):($3/1e3):($4/1e3) with yerrorbars pt 7 ps 0.4 lw 1.2 lc rgb '%s' notitle",
+			fprintf(gp,
+				") ? %s : NaN):($3/1e3):($3/1e3):($4/1e3) with yerrorbars pt 7 ps 0.4 lw 1.2 lc rgb '%s' notitle",
 				x, col);
 		}
 		if (any_of(s, t, get_p999)) {
@@ -709,13 +720,15 @@ static void fig1_emit(const struct plot_ctx *c, const struct fig *f,
 			clause(gp, &n);
 			fputs("datafile using (is(", gp);
 			gp_str(gp, t);
-			fprintf(gp, ") ? %s : NaN):($5/1e3) with points pt 2 ps 0.7 lc rgb '%s' notitle",
+			fprintf(gp,
+				") ? %s : NaN):($5/1e3) with points pt 2 ps 0.7 lc rgb '%s' notitle",
 				x, col);
 		}
 		clause(gp, &n);
 		fputs("datafile using (is(", gp);
 		gp_str(gp, t);
-		fprintf(gp, ") ? %s : NaN):($3/1e3) with linespoints lw 2 pt %d ps 0.9 lc rgb '%s' title ",
+		fprintf(gp,
+			") ? %s : NaN):($3/1e3) with linespoints lw 2 pt %d ps 0.9 lc rgb '%s' title ",
 			x, point_of(c, t), col);
 		gp_str(gp, t);
 	}
@@ -763,25 +776,27 @@ static int fig2_select(const struct plot_ctx *c, struct fig *f)
 	return max_per_series(c, &f->s, fig2_keys, 1) >= 2 ? 0 : 1;
 }
 
-static void fig2_panel(const struct plot_ctx *c, const struct sel *s,
-		       FILE *gp, int col)
+static void fig2_panel(const struct plot_ctx *c, const struct sel *s, FILE *gp,
+		       int col)
 {
 	int n = 0;
 
-	FOR_EACH_TRANSPORT(s, i) {
+	FOR_EACH_TRANSPORT(s, i)
+	{
 		const char *t = s->v[i]->key.transport;
 		clause(gp, &n);
 		fputs("datafile using (is(", gp);
 		gp_str(gp, t);
-		fprintf(gp, ") ? $2 : NaN):%d with linespoints lw 2 pt %d ps 0.9 lc rgb '%s' title ",
+		fprintf(gp,
+			") ? $2 : NaN):%d with linespoints lw 2 pt %d ps 0.9 lc rgb '%s' title ",
 			col, point_of(c, t), color_of(c, t));
 		gp_str(gp, t);
 	}
 	fputs("\n", gp);
 }
 
-static void fig2_emit(const struct plot_ctx *c, const struct fig *f,
-		      FILE *csv, FILE *gp)
+static void fig2_emit(const struct plot_ctx *c, const struct fig *f, FILE *csv,
+		      FILE *gp)
 {
 	const struct sel *s = &f->s;
 
@@ -855,8 +870,8 @@ static const char *fig3_ylabel(const struct sel *s, size_t from, size_t to)
 	return "speedup";
 }
 
-static void fig3_emit(const struct plot_ctx *c, const struct fig *f,
-		      FILE *csv, FILE *gp)
+static void fig3_emit(const struct plot_ctx *c, const struct fig *f, FILE *csv,
+		      FILE *gp)
 {
 	const struct sel *s = &f->s;
 	unsigned cpus = c->r->ctx.cpu_count;
@@ -868,9 +883,8 @@ static void fig3_emit(const struct plot_ctx *c, const struct fig *f,
 		fprintf(csv, "%s,%s,%u,", x->key.work, x->key.transport,
 			x->key.procs);
 		csv_num(csv, x->speedup, ',');
-		fprintf(csv, "%s,", strpbrk(x->speedup_vs, ",\"\n")
-					    ? ""
-					    : x->speedup_vs);
+		fprintf(csv, "%s,",
+			strpbrk(x->speedup_vs, ",\"\n") ? "" : x->speedup_vs);
 		csv_num(csv, x->msgs_per_s, '\n');
 		panels += i == 0 || strcmp(x->key.work, s->v[i - 1]->key.work);
 	}
@@ -889,9 +903,11 @@ static void fig3_emit(const struct plot_ctx *c, const struct fig *f,
 	      gp);
 	gp_procs_tics(gp, s, cpus);
 	if (cpus) {
-		fprintf(gp, "set arrow 1 from %u, graph 0 to %u, graph 1 nohead dt 2 lw 1.5 lc rgb '#333333'\n",
+		fprintf(gp,
+			"set arrow 1 from %u, graph 0 to %u, graph 1 nohead dt 2 lw 1.5 lc rgb '#333333'\n",
 			cpus, cpus);
-		fprintf(gp, "set label 1 '%u CPUs' at %u, graph 0.04 left offset 0.5,0 font ',9' tc rgb '#333333'\n",
+		fprintf(gp,
+			"set label 1 '%u CPUs' at %u, graph 0.04 left offset 0.5,0 font ',9' tc rgb '#333333'\n",
 			cpus, cpus);
 	}
 	for (size_t i = 0, end; i < s->n; i = end) {
@@ -915,7 +931,8 @@ static void fig3_emit(const struct plot_ctx *c, const struct fig *f,
 			gp_str(gp, w);
 			fputs(", ", gp);
 			gp_str(gp, t);
-			fprintf(gp, ") ? $3 : NaN):4 with linespoints lw 2 pt %d ps 0.9 lc rgb '%s' title ",
+			fprintf(gp,
+				") ? $3 : NaN):4 with linespoints lw 2 pt %d ps 0.9 lc rgb '%s' title ",
 				point_of(c, t), color_of(c, t));
 			gp_str(gp, t);
 		}
@@ -965,19 +982,19 @@ static int fig4_select(const struct plot_ctx *c, struct fig *f)
 	return f->s.n >= 1 ? 0 : 1;
 }
 
-static void fig4_emit(const struct plot_ctx *c, const struct fig *f,
-		      FILE *csv, FILE *gp)
+static void fig4_emit(const struct plot_ctx *c, const struct fig *f, FILE *csv,
+		      FILE *gp)
 {
-	static const char *const names[] = { "min", "p50", "p90", "p99",
-					     "p99.9", "max" };
+	static const char *const names[] = { "min", "p50",   "p90",
+					     "p99", "p99.9", "max" };
 	const struct sel *s = &f->s;
 	int n = 0;
 
 	fputs("transport,percentile,rank,latency_ns\n", csv);
 	for (size_t i = 0; i < s->n; i++) {
 		const struct ipcb_latency *l = &s->v[i]->lat;
-		const double v[] = { l->min, l->p50, l->p90, l->p99, l->p999,
-				     l->max };
+		const double v[] = { l->min, l->p50,  l->p90,
+				     l->p99, l->p999, l->max };
 		for (int p = 0; p < 6; p++) {
 			fprintf(csv, "%s,%s,%d,", s->v[i]->key.transport,
 				names[p], p);
@@ -998,12 +1015,14 @@ static void fig4_emit(const struct plot_ctx *c, const struct fig *f,
 	      "set key outside right top\n"
 	      "is(t) = strcol(1) eq t\n",
 	      gp);
-	FOR_EACH_TRANSPORT(s, i) {
+	FOR_EACH_TRANSPORT(s, i)
+	{
 		const char *t = s->v[i]->key.transport;
 		clause(gp, &n);
 		fputs("datafile using (is(", gp);
 		gp_str(gp, t);
-		fprintf(gp, ") ? $3 : NaN):($4/1e3) with linespoints lw 2 pt %d ps 0.9 lc rgb '%s' title ",
+		fprintf(gp,
+			") ? $3 : NaN):($4/1e3) with linespoints lw 2 pt %d ps 0.9 lc rgb '%s' title ",
 			point_of(c, t), color_of(c, t));
 		gp_str(gp, t);
 	}
@@ -1029,8 +1048,8 @@ static bool fig5_seq_pred(const struct ipcb_result *x)
 static const enum dim fig5_keys[] = { D_WORK, D_WORKERS };
 
 /* The row of s with work w (and workers k, unless k < 0), or NULL. */
-static const struct ipcb_result *find_work(const struct sel *s,
-					   const char *w, int k)
+static const struct ipcb_result *find_work(const struct sel *s, const char *w,
+					   int k)
 {
 	for (size_t i = 0; i < s->n; i++)
 		if (!strcmp(s->v[i]->key.work, w) &&
@@ -1089,8 +1108,8 @@ static int fig5_select(const struct plot_ctx *c, struct fig *f)
 	return 1;
 }
 
-static void fig5_emit(const struct plot_ctx *c, const struct fig *f,
-		      FILE *csv, FILE *gp)
+static void fig5_emit(const struct plot_ctx *c, const struct fig *f, FILE *csv,
+		      FILE *gp)
 {
 	static const struct {
 		const char *title, *color;
@@ -1111,15 +1130,16 @@ static void fig5_emit(const struct plot_ctx *c, const struct fig *f,
 		const struct sel *s = pass ? &f->s2 : &f->s;
 		for (size_t i = 0; i < s->n && nworks < 64; i++) {
 			size_t j = 0;
-			while (j < nworks && strcmp(works[j], s->v[i]->key.work))
+			while (j < nworks &&
+			       strcmp(works[j], s->v[i]->key.work))
 				j++;
 			if (j == nworks)
 				works[nworks++] = s->v[i]->key.work;
 		}
 	}
 	for (size_t i = 1; i < nworks; i++)
-		for (size_t j = i; j > 0 && work_cmp(works[j - 1], works[j]) > 0;
-		     j--) {
+		for (size_t j = i;
+		     j > 0 && work_cmp(works[j - 1], works[j]) > 0; j--) {
 			const char *t = works[j];
 			works[j] = works[j - 1];
 			works[j - 1] = t;
@@ -1147,8 +1167,10 @@ static void fig5_emit(const struct plot_ctx *c, const struct fig *f,
 	gp_begin(c, f, gp);
 	fputs("set title ", gp);
 	gp_title(gp, f);
-	fprintf(gp, "\nset xlabel 'per-message work of the consumers (speedup over sequential above the bars)'\n"
-		"set ylabel 'messages per second%s'\n", words);
+	fprintf(gp,
+		"\nset xlabel 'per-message work of the consumers (speedup over sequential above the bars)'\n"
+		"set ylabel 'messages per second%s'\n",
+		words);
 	fputs("set yrange [0:*]\nset format y '%g'\n"
 	      "set offsets 0, 0, graph 0.1, 0\n"
 	      "set style fill solid 0.85 border lc rgb '#333333'\n"
@@ -1165,14 +1187,16 @@ static void fig5_emit(const struct plot_ctx *c, const struct fig *f,
 		if (!has[b])
 			continue;
 		clause(gp, &n);
-		fprintf(gp, "datafile using ($0%+g):($%d/%g):(0.26) with boxes lc rgb '%s' title '%s'",
+		fprintf(gp,
+			"datafile using ($0%+g):($%d/%g):(0.26) with boxes lc rgb '%s' title '%s'",
 			bars[b].off, b + 2, unit, bars[b].color, bars[b].title);
 	}
 	for (int b = 1; has[0] && b < 3; b++) {
 		if (!has[b])
 			continue;
 		clause(gp, &n);
-		fprintf(gp, "datafile using ($0%+g):($%d/%g):(sprintf('%%.1fx', $%d/$2)) with labels offset 0,0.7 font ',9' notitle",
+		fprintf(gp,
+			"datafile using ($0%+g):($%d/%g):(sprintf('%%.1fx', $%d/$2)) with labels offset 0,0.7 font ',9' notitle",
 			bars[b].off, b + 2, unit, b + 2);
 	}
 	fputs("\n", gp);
@@ -1271,8 +1295,9 @@ static void fig6_panel(const struct plot_ctx *c, const struct sel *s,
 	} else {
 		if (!logy)
 			unit = rate_unit(hi, &words);
-		fprintf(gp, "set title 'throughput pattern'\n"
-			    "set ylabel 'messages per second%s'\nset format y '%s'\n",
+		fprintf(gp,
+			"set title 'throughput pattern'\n"
+			"set ylabel 'messages per second%s'\nset format y '%s'\n",
 			words, logy ? "%.0s%c" : "%g");
 	}
 	k = 0;
@@ -1291,14 +1316,16 @@ static void fig6_panel(const struct plot_ctx *c, const struct sel *s,
 		clause(gp, &n);
 		fprintf(gp, "datafile using (is('%s', ", pname);
 		gp_str(gp, t);
-		fprintf(gp, ") ? %zu : NaN):(%s):(0.7) with boxes lc rgb '%s' notitle",
+		fprintf(gp,
+			") ? %zu : NaN):(%s):(0.7) with boxes lc rgb '%s' notitle",
 			k, y, color_of(c, t));
 		if (lat && pos(x->lat.p99)) {
 			whisker = true;
 			clause(gp, &n);
 			fprintf(gp, "datafile using (is('%s', ", pname);
 			gp_str(gp, t);
-			fprintf(gp, ") ? %zu : NaN):($3/1e3):($3/1e3):($4/1e3) with yerrorbars pt 7 ps 0.4 lc rgb '#222222' notitle",
+			fprintf(gp,
+				") ? %zu : NaN):($3/1e3):($3/1e3):($4/1e3) with yerrorbars pt 7 ps 0.4 lc rgb '#222222' notitle",
 				k);
 		}
 		clause(gp, &n);
@@ -1306,18 +1333,21 @@ static void fig6_panel(const struct plot_ctx *c, const struct sel *s,
 		gp_str(gp, t);
 		fprintf(gp, ") ? %zu : NaN):(%s):", k, lat ? at : y);
 		if (lat && limit)
-			fprintf(gp, "(sprintf(\"%%.3g µs%s%%.3gx limit\", $3/1e3, $3/%.10g))",
+			fprintf(gp,
+				"(sprintf(\"%%.3g µs%s%%.3gx limit\", $3/1e3, $3/%.10g))",
 				many ? ", " : "\\n", lim);
 		else if (lat)
 			fputs("(sprintf('%.3g µs', $3/1e3))", gp);
 		else
 			fputs("(eng($5) . '/s')", gp);
 		fprintf(gp, " with labels %s font ',9' notitle",
-			many ? "rotate by 90 left offset 0,0.5"
-			     : limit ? "offset 0,1.2" : "offset 0,0.7");
+			many	? "rotate by 90 left offset 0,0.5"
+			: limit ? "offset 0,1.2"
+				: "offset 0,0.7");
 	}
 	clause(gp, &n);
-	fprintf(gp, "keyentry with boxes fs solid 0.85 lc rgb '#999999' title '%s'",
+	fprintf(gp,
+		"keyentry with boxes fs solid 0.85 lc rgb '#999999' title '%s'",
 		lat ? "bar: median (p50)" : "bar: median of repetitions");
 	if (whisker) {
 		clause(gp, &n);
@@ -1329,8 +1359,8 @@ static void fig6_panel(const struct plot_ctx *c, const struct sel *s,
 	fputs("\n", gp);
 }
 
-static void fig6_emit(const struct plot_ctx *c, const struct fig *f,
-		      FILE *csv, FILE *gp)
+static void fig6_emit(const struct plot_ctx *c, const struct fig *f, FILE *csv,
+		      FILE *gp)
 {
 	const struct sel *s = &f->s;
 	bool lat = fig6_count(s, IPCB_LATENCY) >= 2;
@@ -1378,51 +1408,65 @@ static void fig6_emit(const struct plot_ctx *c, const struct fig *f,
 static const struct fig_def fig_defs[] = {
 	{
 		.name = "fig1-latency-vs-size",
-		.title = "Latency vs message size: median (p50) with p99 whiskers",
+		.title =
+			"Latency vs message size: median (p50) with p99 whiskers",
 		.needs = "latency-pattern results with a p50 at two or more "
 			 "message sizes for one transport",
-		.width = 1000, .height = 620,
-		.select = fig1_select, .emit = fig1_emit,
+		.width = 1000,
+		.height = 620,
+		.select = fig1_select,
+		.emit = fig1_emit,
 	},
 	{
 		.name = "fig2-throughput-vs-procs",
 		.title = "Throughput vs process count",
 		.needs = "throughput results (msgs_per_s and bytes_per_s) at "
 			 "two or more process counts for one transport",
-		.width = 1300, .height = 600,
-		.select = fig2_select, .emit = fig2_emit,
+		.width = 1300,
+		.height = 600,
+		.select = fig2_select,
+		.emit = fig2_emit,
 	},
 	{
 		.name = "fig3-speedup-vs-procs",
 		.title = "Speedup vs process count, CPU-bound vs IO-bound work",
 		.needs = "throughput results with a speedup for cpu: or io: "
 			 "work at two or more process counts for one transport",
-		.width = 1400, .height = 600, .marks_cpus = true,
-		.select = fig3_select, .emit = fig3_emit,
+		.width = 1400,
+		.height = 600,
+		.marks_cpus = true,
+		.select = fig3_select,
+		.emit = fig3_emit,
 	},
 	{
 		.name = "fig4-latency-distribution",
 		.title = "Latency distribution",
 		.needs = "a result with the full latency summary (min, p50, "
 			 "p90, p99, p99.9, max)",
-		.width = 1000, .height = 620,
-		.select = fig4_select, .emit = fig4_emit,
+		.width = 1000,
+		.height = 620,
+		.select = fig4_select,
+		.emit = fig4_emit,
 	},
 	{
 		.name = "fig5-workers-comparison",
 		.title = "Processes vs threads vs sequential",
 		.needs = "cpu: or io: work measured with at least two of "
 			 "process, thread and sequential workers",
-		.width = 1000, .height = 620,
-		.select = fig5_select, .emit = fig5_emit,
+		.width = 1000,
+		.height = 620,
+		.select = fig5_select,
+		.emit = fig5_emit,
 	},
 	{
 		.name = "fig6-transport-comparison",
 		.title = "Transports compared",
 		.needs = "two or more transports measured in the same "
 			 "configuration",
-		.width = 1400, .height = 620,
-		.select = fig6_select, .emit = fig6_emit,
+		.width = 1400,
+		.height = 620,
+		.select = fig6_select,
+		.emit = fig6_emit,
 	},
 };
 #define NFIGS (sizeof(fig_defs) / sizeof(fig_defs[0]))
@@ -1550,7 +1594,8 @@ static int write_figure(const struct plot_ctx *c, const struct fig *f,
 
 	rc = path_join(cpath, sizeof(cpath), stage, f->def->name, ".csv");
 	if (!rc)
-		rc = path_join(gpath, sizeof(gpath), stage, f->def->name, ".gp");
+		rc = path_join(gpath, sizeof(gpath), stage, f->def->name,
+			       ".gp");
 	if (rc) {
 		snprintf(err, errlen, "%s: path too long", stage);
 		return rc;
@@ -1591,7 +1636,8 @@ static void last_line(const char *s, char *buf, size_t n)
 {
 	const char *end = s + strlen(s), *start;
 
-	while (end > s && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
+	while (end > s &&
+	       (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
 		end--;
 	start = end;
 	while (start > s && start[-1] != '\n')
@@ -1718,8 +1764,8 @@ static int render_all(struct fig *figs, const char *stage, const char *dir,
 			continue;
 		}
 		figs[i].rendered = true;
-		if (line[0] && note(rep, "%s: gnuplot: %s", figs[i].def->name,
-				    line))
+		if (line[0] &&
+		    note(rep, "%s: gnuplot: %s", figs[i].def->name, line))
 			return -ENOMEM;
 	}
 	return rc;
@@ -1730,8 +1776,8 @@ static int render_all(struct fig *figs, const char *stage, const char *dir,
  * of that name left by an earlier run, so no stale image sits beside the
  * new script. */
 static int install_all(struct fig *figs, const char *stage, const char *dir,
-		       enum ipcb_plot_format fmt,
-		       struct ipcb_plot_report *rep, char *err, size_t errlen)
+		       enum ipcb_plot_format fmt, struct ipcb_plot_report *rep,
+		       char *err, size_t errlen)
 {
 	char ext[8], from[PATH_MAX], to[PATH_MAX];
 	const char *exts[3] = { ext, ".gp", ".csv" };
@@ -1742,7 +1788,8 @@ static int install_all(struct fig *figs, const char *stage, const char *dir,
 			continue;
 		for (int e = 0; e < 3; e++) {
 			const char *name = figs[i].def->name;
-			if (path_join(from, sizeof(from), stage, name, exts[e]) ||
+			if (path_join(from, sizeof(from), stage, name,
+				      exts[e]) ||
 			    path_join(to, sizeof(to), dir, name, exts[e])) {
 				snprintf(err, errlen, "%s: path too long", dir);
 				return -ENAMETOOLONG;
@@ -1845,7 +1892,8 @@ int ipcb_plot_results(const struct ipcb_results *r, const char *dir,
 			figs[i].staged = true;
 			drawable++;
 			if (fig_defs[i].marks_cpus && !r->ctx.cpu_count &&
-			    note(rep, "%s: the CPU count is not recorded in the "
+			    note(rep,
+				 "%s: the CPU count is not recorded in the "
 				 "results, so it is not marked",
 				 fig_defs[i].name)) {
 				rc = -ENOMEM;
@@ -1861,9 +1909,11 @@ int ipcb_plot_results(const struct ipcb_results *r, const char *dir,
 		size_t ok = 0;
 		for (size_t i = 0; i < r->n; i++)
 			ok += r->v[i].status == IPCB_OK;
-		snprintf(err, errlen,
-			 "the results support none of the figures (%zu results, "
-			 "%zu measured)", r->n, ok);
+		snprintf(
+			err, errlen,
+			"the results support none of the figures (%zu results, "
+			"%zu measured)",
+			r->n, ok);
 		rc = -EINVAL;
 		goto out;
 	}
@@ -1877,8 +1927,9 @@ int ipcb_plot_results(const struct ipcb_results *r, const char *dir,
 	snprintf(stage, sizeof(stage), "%s/.ipcbench-plot-XXXXXX", d);
 	if (!mkdtemp(stage)) {
 		rc = -errno;
-		snprintf(err, errlen, "%s: cannot create a staging directory: %s",
-			 d, strerror(errno));
+		snprintf(err, errlen,
+			 "%s: cannot create a staging directory: %s", d,
+			 strerror(errno));
 		stage[0] = '\0';
 		goto out;
 	}

@@ -42,14 +42,14 @@ enum ipcb_plot_format { IPCB_PLOT_PNG, IPCB_PLOT_SVG };
 
 struct ipcb_plot_opts {
 	enum ipcb_plot_format format;
-	const char *gnuplot;    /* program to run; NULL: "gnuplot" from PATH */
+	const char *gnuplot; /* program to run; NULL: "gnuplot" from PATH */
 };
 
 /* What ipcb_plot_results() did. Both lists are owned by the report. */
 struct ipcb_plot_report {
-	char **files;           /* paths written, per figure: image, script, data */
+	char **files; /* paths written, per figure: image, script, data */
 	size_t nfiles;
-	char **notes;           /* one line each: figures skipped and why,
+	char **notes; /* one line each: figures skipped and why,
 				 * gnuplot warnings */
 	size_t nnotes;
 };

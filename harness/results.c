@@ -49,8 +49,7 @@ static const char *const pattern_names[] = { "latency", "throughput" };
 static const char *const topology_names[] = { "pairs", "shared" };
 static const char *const workers_names[] = { "process", "thread",
 					     "sequential" };
-static const char *const status_names[] = { "ok", "not_applicable",
-					    "failed" };
+static const char *const status_names[] = { "ok", "not_applicable", "failed" };
 
 const char *ipcb_pattern_name(enum ipcb_pattern p)
 {
@@ -104,7 +103,8 @@ void ipcb_key_name(const struct ipcb_config_key *k, char *buf, size_t n)
 				ipcb_topology_name(k->topology), k->producers,
 				k->consumers);
 	if (strcmp(k->work, "none") != 0 && len >= 0 && (size_t)len < n)
-		len += snprintf(buf + len, n - (size_t)len, "/work:%s", k->work);
+		len += snprintf(buf + len, n - (size_t)len, "/work:%s",
+				k->work);
 	if (k->workers != IPCB_PROCESS && len >= 0 && (size_t)len < n)
 		snprintf(buf + len, n - (size_t)len, "/workers:%s",
 			 ipcb_workers_name(k->workers));
@@ -128,8 +128,9 @@ static double limit_ratio(const struct ipcb_context *c,
 
 int ipcb_write_table(FILE *f, const struct ipcb_results *r)
 {
-	fprintf(f, "%-13s %-4s %5s %6s %-9s %-9s %-10s %8s %8s %8s %8s %9s "
-		   "%9s %7s %s\n",
+	fprintf(f,
+		"%-13s %-4s %5s %6s %-9s %-9s %-10s %8s %8s %8s %8s %9s "
+		"%9s %7s %s\n",
 		"transport", "pat", "procs", "size", "topo", "work", "workers",
 		"p50", "p99", "p99.9", "max", "msgs/s", "bytes/s", "speedup",
 		r->ctx.has_limits ? "vs-limit verified" : "verified");
@@ -192,9 +193,11 @@ int ipcb_write_table(FILE *f, const struct ipcb_results *r)
 		r->ctx.cpu_count, r->ctx.cpu_model, r->ctx.placement,
 		r->ctx.partial ? "; PARTIAL: interrupted" : "");
 	if (r->ctx.has_limits)
-		fprintf(f, "vs-limit: lat p50 / cache-line ping-pong (%.0fns); "
+		fprintf(f,
+			"vs-limit: lat p50 / cache-line ping-pong (%.0fns); "
 			"tput bytes/s / memcpy 64K (%.2fGB/s)\n",
-			r->ctx.limit_pingpong_ns, r->ctx.limit_memcpy_64k_bps / 1e9);
+			r->ctx.limit_pingpong_ns,
+			r->ctx.limit_memcpy_64k_bps / 1e9);
 	return ferror(f) ? -EIO : 0;
 }
 
@@ -203,14 +206,16 @@ int ipcb_write_table(FILE *f, const struct ipcb_results *r)
 /* ---- CSV ---- */
 
 static const char *const csv_columns[] = {
-	"transport", "pattern", "procs", "size", "messages", "lost",
-	"duplicated", "corrupt", "duration_s", "lat_kind", "lat_min_ns",
-	"lat_mean_ns", "lat_p50_ns", "lat_p90_ns", "lat_p99_ns",
-	"lat_p999_ns", "lat_max_ns", "msgs_per_s", "bytes_per_s",
-	"topology", "producers", "consumers", "work", "workers", "repeat",
-	"msgs_per_s_min", "msgs_per_s_max", "msgs_per_s_cv", "lat_p50_cv",
-	"speedup", "status", "reason", "chunk", "detail", "cpus",
-	"speedup_vs", "limit_ratio",
+	"transport",   "pattern",	 "procs",	   "size",
+	"messages",    "lost",		 "duplicated",	   "corrupt",
+	"duration_s",  "lat_kind",	 "lat_min_ns",	   "lat_mean_ns",
+	"lat_p50_ns",  "lat_p90_ns",	 "lat_p99_ns",	   "lat_p999_ns",
+	"lat_max_ns",  "msgs_per_s",	 "bytes_per_s",	   "topology",
+	"producers",   "consumers",	 "work",	   "workers",
+	"repeat",      "msgs_per_s_min", "msgs_per_s_max", "msgs_per_s_cv",
+	"lat_p50_cv",  "speedup",	 "status",	   "reason",
+	"chunk",       "detail",	 "cpus",	   "speedup_vs",
+	"limit_ratio",
 };
 #define NCSV (sizeof(csv_columns) / sizeof(csv_columns[0]))
 #define NCSV_REQUIRED 19
@@ -218,10 +223,11 @@ static const char *const csv_columns[] = {
 /* Columns that hold text even when they look like numbers. */
 static bool csv_text_column(const char *name)
 {
-	static const char *const text[] = { "transport", "pattern", "lat_kind",
-					    "topology", "work", "workers",
-					    "status", "reason", "detail",
-					    "cpus", "speedup_vs" };
+	static const char *const text[] = {
+		"transport", "pattern", "lat_kind",  "topology",
+		"work",	     "workers", "status",    "reason",
+		"detail",    "cpus",	"speedup_vs"
+	};
 	for (size_t i = 0; i < sizeof(text) / sizeof(text[0]); i++)
 		if (strcmp(name, text[i]) == 0)
 			return true;
@@ -281,8 +287,8 @@ int ipcb_write_csv(FILE *f, const struct ipcb_results *r)
 		else
 			fputs(",,,,", f);
 		csv_num(f, ok ? x->duration_s : NAN);
-		fprintf(f, "%s,", lat ? (x->latency_rtt ? "rtt" : "one_way")
-				      : "");
+		fprintf(f, "%s,",
+			lat ? (x->latency_rtt ? "rtt" : "one_way") : "");
 		csv_num(f, lat ? l->min : NAN);
 		csv_num(f, lat ? l->mean : NAN);
 		csv_num(f, lat ? l->p50 : NAN);
@@ -386,13 +392,12 @@ static json_t *result_json(const struct ipcb_context *c,
 
 	for (unsigned i = 0; ok && reps && i < x->repeat && x->reps; i++)
 		json_array_append_new(
-			reps, json_pack("{s:o,s:o,s:o}", "msgs_per_s",
-					jnum(x->reps[i].msgs_per_s),
-					"bytes_per_s",
-					jnum(x->reps[i].bytes_per_s),
-					"latency_ns",
-					lat ? latency_json(&x->reps[i].lat)
-					    : json_null()));
+			reps,
+			json_pack("{s:o,s:o,s:o}", "msgs_per_s",
+				  jnum(x->reps[i].msgs_per_s), "bytes_per_s",
+				  jnum(x->reps[i].bytes_per_s), "latency_ns",
+				  lat ? latency_json(&x->reps[i].lat)
+				      : json_null()));
 	if (!reps)
 		return NULL;
 	return json_pack(
@@ -407,22 +412,20 @@ static json_t *result_json(const struct ipcb_context *c,
 		"work", jstr(k->work), "workers", ipcb_workers_name(k->workers),
 		"status", ipcb_status_name(x->status), "reason",
 		x->status == IPCB_OK ? json_null() : jstr(x->reason), "repeat",
-		(int)x->repeat,
-		"messages", jcount(ok, x->messages), "lost", jcount(ok, x->lost),
-		"duplicated", jcount(ok, x->duplicated), "corrupt",
-		jcount(ok, x->corrupt), "duration_s",
+		(int)x->repeat, "messages", jcount(ok, x->messages), "lost",
+		jcount(ok, x->lost), "duplicated", jcount(ok, x->duplicated),
+		"corrupt", jcount(ok, x->corrupt), "duration_s",
 		jnum(ok ? x->duration_s : NAN), "latency_kind",
 		lat ? json_string(x->latency_rtt ? "rtt" : "one_way")
 		    : json_null(),
 		"latency_ns", lat ? latency_json(&x->lat) : json_null(),
 		"msgs_per_s", jnum(ok ? x->msgs_per_s : NAN), "bytes_per_s",
 		jnum(ok ? x->bytes_per_s : NAN), "speedup",
-		jnum(ok ? x->speedup : NAN),
-		"spread", "msgs_per_s_min", jnum(ok ? x->tput_min : NAN),
-		"msgs_per_s_max", jnum(ok ? x->tput_max : NAN),
-		"msgs_per_s_cv", jnum(ok ? x->tput_cv : NAN), "lat_p50_cv",
-		jnum(lat ? x->p50_cv : NAN),
-		"speedup_vs",
+		jnum(ok ? x->speedup : NAN), "spread", "msgs_per_s_min",
+		jnum(ok ? x->tput_min : NAN), "msgs_per_s_max",
+		jnum(ok ? x->tput_max : NAN), "msgs_per_s_cv",
+		jnum(ok ? x->tput_cv : NAN), "lat_p50_cv",
+		jnum(lat ? x->p50_cv : NAN), "speedup_vs",
 		ok && !isnan(x->speedup) ? jstr(x->speedup_vs) : json_null(),
 		"chunk", (json_int_t)x->chunk, "detail", jstr(x->detail),
 		"cpus", jstr(x->cpus), "limit_ratio", jnum(limit_ratio(c, x)),
@@ -448,8 +451,9 @@ int ipcb_write_json(FILE *f, const struct ipcb_results *r)
 			 "results", results);
 	if (!root)
 		return -ENOMEM;
-	rc = json_dumpf(root, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
-					 JSON_REAL_PRECISION(10));
+	rc = json_dumpf(root, f,
+			JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+				JSON_REAL_PRECISION(10));
 	fputc('\n', f);
 	json_decref(root);
 	return rc || ferror(f) ? -EIO : 0;
@@ -530,15 +534,19 @@ static int key_of(json_t *o, struct ipcb_config_key *k, char *err,
 	    count_of(o, "procs", &procs) || count_of(o, "size", &size) ||
 	    !json_is_integer(json_object_get(o, "procs")) ||
 	    !json_is_integer(json_object_get(o, "size"))) {
-		snprintf(err, errlen, "%s lacks a valid transport, pattern, "
-			 "procs or size", where);
+		snprintf(err, errlen,
+			 "%s lacks a valid transport, pattern, "
+			 "procs or size",
+			 where);
 		return -EINVAL;
 	}
 	if (top < 0 || wrk < 0 || count_of(o, "producers", &prod) ||
 	    count_of(o, "consumers", &cons) || procs > UINT32_MAX ||
 	    prod > UINT32_MAX || cons > UINT32_MAX) {
-		snprintf(err, errlen, "%s has an invalid topology, workers, "
-			 "producers or consumers", where);
+		snprintf(err, errlen,
+			 "%s has an invalid topology, workers, "
+			 "producers or consumers",
+			 where);
 		return -EINVAL;
 	}
 	copy_str(k->transport, sizeof(k->transport),
@@ -556,8 +564,8 @@ static int key_of(json_t *o, struct ipcb_config_key *k, char *err,
 	return 0;
 }
 
-static int result_of(json_t *o, struct ipcb_result *x, char *err,
-		     size_t errlen, const char *where)
+static int result_of(json_t *o, struct ipcb_result *x, char *err, size_t errlen,
+		     const char *where)
 {
 	json_t *lat = json_object_get(o, "latency_ns");
 	json_t *spread = json_object_get(o, "spread");
@@ -581,8 +589,10 @@ static int result_of(json_t *o, struct ipcb_result *x, char *err,
 	    count_of(o, "corrupt", &x->corrupt) ||
 	    count_of(o, "chunk", &x->chunk) || repeat > IPCB_MAX_REPEAT ||
 	    json_array_size(reps) > IPCB_MAX_REPEAT) {
-		snprintf(err, errlen, "%s has an invalid status, count or "
-			 "repetition", where);
+		snprintf(err, errlen,
+			 "%s has an invalid status, count or "
+			 "repetition",
+			 where);
 		return -EINVAL;
 	}
 	x->status = (enum ipcb_status)st;
@@ -590,9 +600,10 @@ static int result_of(json_t *o, struct ipcb_result *x, char *err,
 	copy_str(x->reason, sizeof(x->reason), json_object_get(o, "reason"));
 	x->duration_s = num_of(json_object_get(o, "duration_s"));
 	x->has_latency = json_is_object(lat);
-	x->latency_rtt = json_is_string(json_object_get(o, "latency_kind")) &&
-			 strcmp(json_string_value(json_object_get(o, "latency_kind")),
-				"rtt") == 0;
+	x->latency_rtt =
+		json_is_string(json_object_get(o, "latency_kind")) &&
+		strcmp(json_string_value(json_object_get(o, "latency_kind")),
+		       "rtt") == 0;
 	latency_of(x->has_latency ? lat : NULL, &x->lat);
 	x->msgs_per_s = num_of(json_object_get(o, "msgs_per_s"));
 	x->bytes_per_s = num_of(json_object_get(o, "bytes_per_s"));
@@ -612,9 +623,12 @@ static int result_of(json_t *o, struct ipcb_result *x, char *err,
 			return -ENOMEM;
 		for (unsigned j = 0; j < x->repeat; j++) {
 			json_t *r = json_array_get(reps, j);
-			x->reps[j].msgs_per_s = num_of(json_object_get(r, "msgs_per_s"));
-			x->reps[j].bytes_per_s = num_of(json_object_get(r, "bytes_per_s"));
-			latency_of(json_object_get(r, "latency_ns"), &x->reps[j].lat);
+			x->reps[j].msgs_per_s =
+				num_of(json_object_get(r, "msgs_per_s"));
+			x->reps[j].bytes_per_s =
+				num_of(json_object_get(r, "bytes_per_s"));
+			latency_of(json_object_get(r, "latency_ns"),
+				   &x->reps[j].lat);
 		}
 	}
 	return 0;
@@ -628,26 +642,34 @@ static void context_of(json_t *c, struct ipcb_context *ctx)
 	uint64_t v;
 
 	ctx->command_line = cl ? strdup(cl) : NULL;
-	copy_str(ctx->version, sizeof(ctx->version), json_object_get(c, "version"));
+	copy_str(ctx->version, sizeof(ctx->version),
+		 json_object_get(c, "version"));
 	copy_str(ctx->git_revision, sizeof(ctx->git_revision),
 		 json_object_get(c, "git_revision"));
 	copy_str(ctx->start_time, sizeof(ctx->start_time),
 		 json_object_get(c, "start_time"));
-	copy_str(ctx->end_time, sizeof(ctx->end_time), json_object_get(c, "end_time"));
-	copy_str(ctx->hostname, sizeof(ctx->hostname), json_object_get(c, "hostname"));
-	copy_str(ctx->kernel, sizeof(ctx->kernel), json_object_get(c, "kernel"));
+	copy_str(ctx->end_time, sizeof(ctx->end_time),
+		 json_object_get(c, "end_time"));
+	copy_str(ctx->hostname, sizeof(ctx->hostname),
+		 json_object_get(c, "hostname"));
+	copy_str(ctx->kernel, sizeof(ctx->kernel),
+		 json_object_get(c, "kernel"));
 	copy_str(ctx->cpu_model, sizeof(ctx->cpu_model),
 		 json_object_get(c, "cpu_model"));
 	copy_str(ctx->placement, sizeof(ctx->placement),
 		 json_object_get(c, "placement"));
 	ctx->cpu_count = count_of(c, "cpu_count", &v) || v > UINT32_MAX
-				 ? 0 : (unsigned)v;
+				 ? 0
+				 : (unsigned)v;
 	ctx->mq_msg_max = count_of(mq, "msg_max", &v) ? 0 : (unsigned long)v;
-	ctx->mq_msgsize_max = count_of(mq, "msgsize_max", &v) ? 0 : (unsigned long)v;
-	ctx->cpu_work_iters_per_us = num_of(json_object_get(c, "cpu_work_iters_per_us"));
+	ctx->mq_msgsize_max =
+		count_of(mq, "msgsize_max", &v) ? 0 : (unsigned long)v;
+	ctx->cpu_work_iters_per_us =
+		num_of(json_object_get(c, "cpu_work_iters_per_us"));
 	ctx->has_limits = json_is_object(lim);
 	ctx->limit_pingpong_ns = num_of(json_object_get(lim, "pingpong_ns"));
-	ctx->limit_memcpy_64k_bps = num_of(json_object_get(lim, "memcpy_64k_bytes_per_s"));
+	ctx->limit_memcpy_64k_bps =
+		num_of(json_object_get(lim, "memcpy_64k_bytes_per_s"));
 }
 
 static int read_json(const char *path, struct ipcb_results *r, char *err,
@@ -669,15 +691,19 @@ static int read_json(const char *path, struct ipcb_results *r, char *err,
 	    !json_is_array(results)) {
 		snprintf(err, errlen,
 			 "%s: not an ipcbench results file (no schema_version "
-			 "and results array)", path);
+			 "and results array)",
+			 path);
 		rc = -EINVAL;
 		goto out;
 	}
 	if (json_integer_value(json_object_get(root, "schema_version")) !=
 	    IPCB_SCHEMA_VERSION) {
-		snprintf(err, errlen, "%s: schema_version %lld, this ipcbench "
-			 "reads %d", path,
-			 (long long)json_integer_value(json_object_get(root, "schema_version")),
+		snprintf(err, errlen,
+			 "%s: schema_version %lld, this ipcbench "
+			 "reads %d",
+			 path,
+			 (long long)json_integer_value(
+				 json_object_get(root, "schema_version")),
 			 IPCB_SCHEMA_VERSION);
 		rc = -EINVAL;
 		goto out;
@@ -688,7 +714,8 @@ static int read_json(const char *path, struct ipcb_results *r, char *err,
 		struct ipcb_result x;
 		char where[512];
 		snprintf(where, sizeof(where), "%s: result %zu", path, i);
-		rc = result_of(json_array_get(results, i), &x, err, errlen, where);
+		rc = result_of(json_array_get(results, i), &x, err, errlen,
+			       where);
 		if (!rc)
 			rc = ipcb_results_add(r, &x);
 		free(x.reps);
@@ -778,7 +805,8 @@ static json_t *csv_record(const int *col, char **cells, size_t nc)
 		}
 	}
 	json_object_set_new(o, "latency_ns",
-			    json_object_size(lat) ? json_incref(lat) : json_null());
+			    json_object_size(lat) ? json_incref(lat)
+						  : json_null());
 	json_decref(lat);
 	json_object_set_new(o, "spread", sp);
 	return o;
@@ -806,8 +834,10 @@ static int read_csv(FILE *f, const char *path, struct ipcb_results *r,
 	}
 	for (size_t c = 0; c < NCSV_REQUIRED; c++)
 		if (col[c] < 0) {
-			snprintf(err, errlen, "%s: not an ipcbench CSV (no "
-				 "column %s)", path, csv_columns[c]);
+			snprintf(err, errlen,
+				 "%s: not an ipcbench CSV (no "
+				 "column %s)",
+				 path, csv_columns[c]);
 			free(line);
 			return -EINVAL;
 		}

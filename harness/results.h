@@ -36,7 +36,7 @@ struct ipcb_config_key {
 	uint64_t size;
 	enum ipcb_topology topology;
 	unsigned producers, consumers;
-	char work[32];  /* "none", "cpu:50", "io:50" */
+	char work[32]; /* "none", "cpu:50", "io:50" */
 	enum ipcb_workers workers;
 };
 
@@ -49,37 +49,37 @@ struct ipcb_rep {
 struct ipcb_result {
 	struct ipcb_config_key key;
 	enum ipcb_status status;
-	char reason[160];       /* why not applicable / failed */
-	unsigned repeat;        /* repetitions measured */
-	uint64_t messages;      /* verified messages in the measured window */
+	char reason[160];  /* why not applicable / failed */
+	unsigned repeat;   /* repetitions measured */
+	uint64_t messages; /* verified messages in the measured window */
 	uint64_t lost, duplicated, corrupt;
-	double duration_s;      /* measured window */
+	double duration_s; /* measured window */
 	bool has_latency;
-	bool latency_rtt;       /* true: round trip; false: one way */
-	struct ipcb_latency lat; /* median over repetitions */
+	bool latency_rtt;		/* true: round trip; false: one way */
+	struct ipcb_latency lat;	/* median over repetitions */
 	double msgs_per_s, bytes_per_s; /* median over repetitions */
-	double speedup;         /* msgs/s over a baseline's; NaN: none */
-	char speedup_vs[16];    /* the baseline: "sequential" or "1 consumer" */
+	double speedup;	     /* msgs/s over a baseline's; NaN: none */
+	char speedup_vs[16]; /* the baseline: "sequential" or "1 consumer" */
 	/* Spread over repetitions (NaN with one repetition). */
 	double tput_min, tput_max, tput_cv, p50_cv;
-	uint64_t chunk;         /* bytes per kernel message when split; 0 */
+	uint64_t chunk; /* bytes per kernel message when split; 0 */
 	char detail[96];
-	char cpus[256];         /* "ping:0,pong:1" role:cpu list, "-" unpinned */
-	struct ipcb_rep *reps;  /* repeat entries, owned */
+	char cpus[256];	       /* "ping:0,pong:1" role:cpu list, "-" unpinned */
+	struct ipcb_rep *reps; /* repeat entries, owned */
 };
 
 /* Where and how a run was made. */
 struct ipcb_context {
-	char *command_line;     /* owned */
+	char *command_line; /* owned */
 	char version[32], git_revision[48];
 	char start_time[40], end_time[40]; /* ISO 8601 UTC */
 	char hostname[64], kernel[256], cpu_model[128];
 	unsigned cpu_count;
 	unsigned long mq_msg_max, mq_msgsize_max;
-	char placement[96];     /* "pinned round-robin 0,1", "cpus 0,0", "unpinned" */
+	char placement[96]; /* "pinned round-robin 0,1", "cpus 0,0", "unpinned" */
 	double cpu_work_iters_per_us; /* calibration; NaN if no cpu work */
-	bool partial;           /* interrupted: results are incomplete */
-	bool has_limits;        /* the machine limits below were measured */
+	bool partial;		      /* interrupted: results are incomplete */
+	bool has_limits; /* the machine limits below were measured */
 	double limit_pingpong_ns, limit_memcpy_64k_bps;
 };
 

@@ -48,9 +48,9 @@ static const char *const role_names[] = { "ping", "pong", "producer",
 /* The parent's plan for one worker, fixed before anything starts. */
 struct plan {
 	enum role role;
-	unsigned index;    /* within its role */
-	int cpu;           /* -1: not pinned */
-	int tx, rx;        /* channel numbers, -1 for none */
+	unsigned index;	   /* within its role */
+	int cpu;	   /* -1: not pinned */
+	int tx, rx;	   /* channel numbers, -1 for none */
 	unsigned producer; /* producer id (ping/producer) */
 	unsigned consumer; /* consumer number (pong/consumer) */
 };
@@ -65,17 +65,17 @@ struct slot {
 	pid_t pid;
 	int rc;
 	char err[160];
-	uint64_t sent;     /* messages sent, end markers excluded */
+	uint64_t sent;	   /* messages sent, end markers excluded */
 	uint64_t measured; /* messages (round trips) in the window */
 	uint64_t duplicated, corrupt;
-	uint64_t t_last;   /* ping: end of its last timed round trip */
+	uint64_t t_last; /* ping: end of its last timed round trip */
 	struct ipcb_hist hist;
 };
 
 struct control {
 	_Atomic uint32_t ready; /* workers attached; futex word */
-	_Atomic uint32_t go;    /* 0 wait, 1 run, 2 abort; futex word */
-	_Atomic uint32_t stop;  /* ask workers to end early */
+	_Atomic uint32_t go;	/* 0 wait, 1 run, 2 abort; futex word */
+	_Atomic uint32_t stop;	/* ask workers to end early */
 	_Atomic uint32_t producers_done;
 	uint64_t t_measure, t_end;
 };
@@ -93,8 +93,8 @@ struct run {
 	pid_t *pid;
 	pthread_t *thread;
 	bool *started;
-	pid_t janitor;   /* 0: none */
-	int janitor_fd;  /* the parent's end of the janitor's socket, or -1 */
+	pid_t janitor;	/* 0: none */
+	int janitor_fd; /* the parent's end of the janitor's socket, or -1 */
 };
 
 static long futex(_Atomic uint32_t *addr, int op, uint32_t val,
@@ -177,8 +177,8 @@ static struct ipcb_chan_config chan_config(const struct run *r)
 	};
 }
 
-enum ipcb_run_fail ipcb_run_check(const struct ipcb_run_config *cfg,
-				  char *err, size_t errlen)
+enum ipcb_run_fail ipcb_run_check(const struct ipcb_run_config *cfg, char *err,
+				  size_t errlen)
 {
 	struct run r = { .cfg = cfg };
 	struct ipcb_chan_config cc;
@@ -187,13 +187,15 @@ enum ipcb_run_fail ipcb_run_check(const struct ipcb_run_config *cfg,
 
 	if (cfg->key.pattern == IPCB_LATENCY &&
 	    cfg->key.topology == IPCB_SHARED) {
-		snprintf(err, errlen, "latency uses ping-pong pairs; the "
+		snprintf(err, errlen,
+			 "latency uses ping-pong pairs; the "
 			 "shared topology applies to throughput only");
 		return IPCB_RUN_NOT_APPLICABLE;
 	}
 	cc = chan_config(&r);
 	if (cc.max_msg > cfg->t->max_msg()) {
-		snprintf(err, errlen, "a %llu-byte message is larger than %s "
+		snprintf(err, errlen,
+			 "a %llu-byte message is larger than %s "
 			 "can carry (at most %zu bytes)",
 			 (unsigned long long)cc.max_msg, cfg->t->name,
 			 cfg->t->max_msg());
@@ -216,8 +218,8 @@ enum ipcb_run_fail ipcb_run_check(const struct ipcb_run_config *cfg,
 				 "%s busy-polls: every worker needs a CPU of "
 				 "its own (a spinner sharing a CPU waits for "
 				 "the scheduler tick); pin %u workers to "
-				 "distinct CPUs with --cpus", cfg->t->name,
-				 cfg->key.procs);
+				 "distinct CPUs with --cpus",
+				 cfg->t->name, cfg->key.procs);
 			return IPCB_RUN_NOT_APPLICABLE;
 		}
 	}
@@ -315,8 +317,8 @@ static void run_producer(struct worker *k)
 	for (;;) {
 		uint64_t now = ipcb_now_ns();
 		int rc;
-		if (now >= t_end || atomic_load_explicit(&r->ctl->stop,
-							 memory_order_relaxed))
+		if (now >= t_end ||
+		    atomic_load_explicit(&r->ctl->stop, memory_order_relaxed))
 			break;
 		ipcb_msg_put(k->txbuf, base | n, now);
 		if (k->verify)
@@ -357,8 +359,10 @@ static void run_consumer(struct worker *k)
 		if (rc == -EPIPE && !k->payload)
 			return;
 		if (rc) {
-			fail(k, rc, rc == -EPIPE ? "end of stream before the "
-				    "end marker (a producer vanished)" : "receive",
+			fail(k, rc,
+			     rc == -EPIPE ? "end of stream before the "
+					    "end marker (a producer vanished)"
+					  : "receive",
 			     p->rx);
 			return;
 		}
@@ -391,8 +395,8 @@ static void run_ping(struct worker *k)
 		uint64_t t0 = ipcb_now_ns(), t1;
 		size_t len;
 		int rc;
-		if (t0 >= t_end || atomic_load_explicit(&r->ctl->stop,
-							memory_order_relaxed))
+		if (t0 >= t_end ||
+		    atomic_load_explicit(&r->ctl->stop, memory_order_relaxed))
 			break;
 		ipcb_msg_put(k->txbuf, base | n, t0);
 		if (k->verify)
@@ -412,7 +416,8 @@ static void run_ping(struct worker *k)
 		n++;
 		if (len != k->size ||
 		    ipcb_msg_get(k->rxbuf).seq != (base | (n - 1)) ||
-		    (k->verify && !ipcb_msg_check(k->rxbuf, len, base | (n - 1)))) {
+		    (k->verify &&
+		     !ipcb_msg_check(k->rxbuf, len, base | (n - 1)))) {
 			s->corrupt++;
 			continue;
 		}
@@ -443,7 +448,9 @@ static int worker_main(struct run *r, unsigned w)
 	const struct plan *p = &r->plan[w];
 	const struct ipcb_transport *t = r->cfg->t;
 	struct worker k = {
-		.r = r, .w = w, .size = r->cfg->key.size,
+		.r = r,
+		.w = w,
+		.size = r->cfg->key.size,
 		.payload = t->caps & IPCB_CAP_PAYLOAD,
 		.verify = r->cfg->verify && (t->caps & IPCB_CAP_PAYLOAD),
 	};
@@ -466,11 +473,13 @@ static int worker_main(struct run *r, unsigned w)
 		fail(&k, -ENOMEM, "allocating buffers", -1);
 		goto out;
 	}
-	if (p->tx >= 0 && (rc = t->attach(r->chan[p->tx], IPCB_PRODUCER, &k.tx))) {
+	if (p->tx >= 0 &&
+	    (rc = t->attach(r->chan[p->tx], IPCB_PRODUCER, &k.tx))) {
 		fail(&k, rc, "attach as producer", p->tx);
 		goto out;
 	}
-	if (p->rx >= 0 && (rc = t->attach(r->chan[p->rx], IPCB_CONSUMER, &k.rx))) {
+	if (p->rx >= 0 &&
+	    (rc = t->attach(r->chan[p->rx], IPCB_CONSUMER, &k.rx))) {
 		fail(&k, rc, "attach as consumer", p->rx);
 		goto out;
 	}
@@ -594,7 +603,8 @@ static int reap_some(struct run *r, char *err, size_t errlen)
 					continue;
 				if (r->slot[w].rc && !WIFSIGNALED(st))
 					b = BLAME_REPORTED;
-				describe_worker(r, (unsigned)w, who, sizeof(who));
+				describe_worker(r, (unsigned)w, who,
+						sizeof(who));
 			} else {
 				continue;
 			}
@@ -605,13 +615,16 @@ static int reap_some(struct run *r, char *err, size_t errlen)
 				snprintf(err, errlen, "%s: %s: %s",
 					 r->cfg->t->name, who, r->slot[w].err);
 			else if (WIFSIGNALED(st))
-				snprintf(err, errlen, "%s: %s killed by signal "
-					 "%d (%s)", r->cfg->t->name, who,
-					 WTERMSIG(st), strsignal(WTERMSIG(st)));
+				snprintf(err, errlen,
+					 "%s: %s killed by signal "
+					 "%d (%s)",
+					 r->cfg->t->name, who, WTERMSIG(st),
+					 strsignal(WTERMSIG(st)));
 			else
-				snprintf(err, errlen, "%s: %s exited with "
-					 "status %d", r->cfg->t->name, who,
-					 WEXITSTATUS(st));
+				snprintf(err, errlen,
+					 "%s: %s exited with "
+					 "status %d",
+					 r->cfg->t->name, who, WEXITSTATUS(st));
 		}
 		running = 0;
 		for (unsigned w = 0; w < r->nworkers; w++)
@@ -716,8 +729,7 @@ static void stop_janitor(struct run *r)
 	r->janitor = 0;
 }
 
-static enum ipcb_run_fail start_workers(struct run *r, char *err,
-					size_t errlen)
+static enum ipcb_run_fail start_workers(struct run *r, char *err, size_t errlen)
 {
 	pid_t parent = getpid();
 
@@ -731,7 +743,8 @@ static enum ipcb_run_fail start_workers(struct run *r, char *err,
 			}
 			arg[0] = r;
 			arg[1] = (void *)(uintptr_t)w;
-			rc = pthread_create(&r->thread[w], NULL, thread_main, arg);
+			rc = pthread_create(&r->thread[w], NULL, thread_main,
+					    arg);
 			if (rc) {
 				free(arg);
 				snprintf(err, errlen, "starting thread %u: %s",
@@ -744,8 +757,10 @@ static enum ipcb_run_fail start_workers(struct run *r, char *err,
 		r->pid[w] = fork();
 		if (r->pid[w] < 0) {
 			r->pid[w] = 0;
-			snprintf(err, errlen, "fork of worker %u: %s (check "
-				 "ulimit -u)", w, strerror(errno));
+			snprintf(err, errlen,
+				 "fork of worker %u: %s (check "
+				 "ulimit -u)",
+				 w, strerror(errno));
 			return IPCB_RUN_ERROR;
 		}
 		if (r->pid[w] == 0) {
@@ -789,9 +804,11 @@ static enum ipcb_run_fail wait_ready(struct run *r, int *sig, char *err,
 		if (*sig == SIGINT || *sig == SIGTERM)
 			return IPCB_RUN_INTERRUPTED;
 		if (past(&deadline)) {
-			snprintf(err, errlen, "%s: only %u of %u workers "
-				 "attached within %.0f s", r->cfg->t->name,
-				 ready, r->nworkers, r->cfg->timeout_s);
+			snprintf(err, errlen,
+				 "%s: only %u of %u workers "
+				 "attached within %.0f s",
+				 r->cfg->t->name, ready, r->nworkers,
+				 r->cfg->timeout_s);
 			return IPCB_RUN_ERROR;
 		}
 		futex(&r->ctl->ready, FUTEX_WAIT, ready, &step);
@@ -808,8 +825,7 @@ static enum ipcb_run_fail wait_done(struct run *r, int *sig, char *err,
 	if (threads_mode(r)) {
 		for (unsigned w = 0; w < r->nworkers; w++) {
 			int rc = pthread_timedjoin_np(r->thread[w], NULL,
-						      &(struct timespec){
-							      0 });
+						      &(struct timespec){ 0 });
 			while (rc == ETIMEDOUT) {
 				struct timespec rt;
 				*sig = wait_signal(50);
@@ -818,14 +834,16 @@ static enum ipcb_run_fail wait_done(struct run *r, int *sig, char *err,
 				if (reap_some(r, err, errlen) < 0)
 					return IPCB_RUN_ERROR;
 				if (past(&deadline)) {
-					snprintf(err, errlen, "%s: watchdog: "
+					snprintf(err, errlen,
+						 "%s: watchdog: "
 						 "workers still running after "
 						 "%.0f s (--timeout)",
 						 r->cfg->t->name, limit);
 					return IPCB_RUN_ERROR;
 				}
 				clock_gettime(CLOCK_REALTIME, &rt);
-				rc = pthread_timedjoin_np(r->thread[w], NULL, &rt);
+				rc = pthread_timedjoin_np(r->thread[w], NULL,
+							  &rt);
 			}
 			r->started[w] = false;
 		}
@@ -851,7 +869,8 @@ static enum ipcb_run_fail wait_done(struct run *r, int *sig, char *err,
 			while (r->pid[w] == 0)
 				w++;
 			describe_worker(r, w, who, sizeof(who));
-			snprintf(err, errlen, "%s: watchdog: %s and %d more "
+			snprintf(err, errlen,
+				 "%s: watchdog: %s and %d more "
 				 "still running after %.0f s (--timeout)",
 				 r->cfg->t->name, who, running - 1, limit);
 			return IPCB_RUN_ERROR;
@@ -885,8 +904,9 @@ static void collect(struct run *r, struct ipcb_rep *rep,
 	for (unsigned w = 0; w < r->nworkers; w++) {
 		const struct plan *p = &r->plan[w];
 		const struct slot *s = &r->slot[w];
-		bool timer = k->pattern == IPCB_LATENCY ? p->role == ROLE_PING
-							: p->role == ROLE_CONSUMER;
+		bool timer = k->pattern == IPCB_LATENCY
+				     ? p->role == ROLE_PING
+				     : p->role == ROLE_CONSUMER;
 		res->duplicated += s->duplicated;
 		res->corrupt += s->corrupt;
 		if (timer) {
@@ -898,7 +918,8 @@ static void collect(struct run *r, struct ipcb_rep *rep,
 			uint64_t got = 0, sum = 0, sent = s->sent;
 			for (unsigned c = 0; c < r->nconsumers; c++) {
 				const struct tally *t =
-					&r->tally[(size_t)c * r->nproducers + p->producer];
+					&r->tally[(size_t)c * r->nproducers +
+						  p->producer];
 				got += t->count;
 				sum += t->sum;
 			}
@@ -912,14 +933,17 @@ static void collect(struct run *r, struct ipcb_rep *rep,
 				res->duplicated++;
 			}
 		}
-		off += (size_t)snprintf(res->cpus + off,
-					off < sizeof(res->cpus) ? sizeof(res->cpus) - off : 0,
-					"%s%s%u:%d", w ? " " : "",
-					role_names[p->role], p->index, p->cpu);
+		off += (size_t)snprintf(
+			res->cpus + off,
+			off < sizeof(res->cpus) ? sizeof(res->cpus) - off : 0,
+			"%s%s%u:%d", w ? " " : "", role_names[p->role],
+			p->index, p->cpu);
 	}
 	if (off >= sizeof(res->cpus))
-		snprintf(res->cpus, sizeof(res->cpus), "%u workers round-robin "
-			 "over the CPU list in the context", r->nworkers);
+		snprintf(res->cpus, sizeof(res->cpus),
+			 "%u workers round-robin "
+			 "over the CPU list in the context",
+			 r->nworkers);
 	if (!r->cfg->pin)
 		snprintf(res->cpus, sizeof(res->cpus), "-");
 	res->messages = measured;
@@ -933,7 +957,8 @@ static void collect(struct run *r, struct ipcb_rep *rep,
 				   : NAN;
 	if (res->has_latency)
 		rep->lat = (struct ipcb_latency){
-			.min = (double)h->min, .mean = ipcb_hist_mean(h),
+			.min = (double)h->min,
+			.mean = ipcb_hist_mean(h),
 			.p50 = ipcb_hist_quantile(h, 0.5),
 			.p90 = ipcb_hist_quantile(h, 0.9),
 			.p99 = ipcb_hist_quantile(h, 0.99),
@@ -941,7 +966,8 @@ static void collect(struct run *r, struct ipcb_rep *rep,
 			.max = (double)h->max,
 		};
 	else
-		rep->lat = (struct ipcb_latency){ NAN, NAN, NAN, NAN, NAN, NAN, NAN };
+		rep->lat = (struct ipcb_latency){ NAN, NAN, NAN, NAN,
+						  NAN, NAN, NAN };
 	res->chunk = r->info[0].chunk;
 	snprintf(res->detail, sizeof(res->detail), "%s", r->info[0].detail);
 	free(h);
@@ -987,7 +1013,8 @@ enum ipcb_run_fail ipcb_run_once(const struct ipcb_run_config *cfg,
 	r.thread = calloc(r.nworkers, sizeof(*r.thread));
 	r.started = calloc(r.nworkers, sizeof(*r.started));
 	if (!r.ctl || !r.chan || !r.info || !r.pid || !r.thread || !r.started) {
-		snprintf(err, errlen, "out of memory for %u workers", r.nworkers);
+		snprintf(err, errlen, "out of memory for %u workers",
+			 r.nworkers);
 		goto out;
 	}
 	r.slot = (struct slot *)((char *)r.ctl + ctl_len);
@@ -998,9 +1025,11 @@ enum ipcb_run_fail ipcb_run_once(const struct ipcb_run_config *cfg,
 		(*cfg->next_chan)++;
 		e = t->setup(&cc, &r.chan[made], &r.info[made]);
 		if (e) {
-			snprintf(err, errlen, "%s: setup of channel %u (%s-%u) "
-				 "failed: %s", t->name, made, cfg->run_tag,
-				 cc.index, strerror(-e));
+			snprintf(err, errlen,
+				 "%s: setup of channel %u (%s-%u) "
+				 "failed: %s",
+				 t->name, made, cfg->run_tag, cc.index,
+				 strerror(-e));
 			goto out;
 		}
 	}
@@ -1057,8 +1086,8 @@ static bool stop_pending(void)
 {
 	sigset_t set;
 
-	return sigpending(&set) == 0 &&
-	       (sigismember(&set, SIGINT) == 1 || sigismember(&set, SIGTERM) == 1);
+	return sigpending(&set) == 0 && (sigismember(&set, SIGINT) == 1 ||
+					 sigismember(&set, SIGTERM) == 1);
 }
 
 /* Polls for SIGINT/SIGTERM every 10 ms; on one it returns

@@ -30,14 +30,14 @@ struct ipcb_run_config {
 enum ipcb_run_fail {
 	IPCB_RUN_OK,
 	IPCB_RUN_NOT_APPLICABLE, /* the transport cannot do it; err says why */
-	IPCB_RUN_ERROR,          /* setup failed, a worker failed or died */
-	IPCB_RUN_INTERRUPTED,    /* SIGINT/SIGTERM arrived; *sig says which */
+	IPCB_RUN_ERROR,		 /* setup failed, a worker failed or died */
+	IPCB_RUN_INTERRUPTED,	 /* SIGINT/SIGTERM arrived; *sig says which */
 };
 
 /* Checks that cfg can run with this transport and placement, before
  * anything is created. IPCB_RUN_OK or IPCB_RUN_NOT_APPLICABLE with err. */
-enum ipcb_run_fail ipcb_run_check(const struct ipcb_run_config *cfg,
-				  char *err, size_t errlen);
+enum ipcb_run_fail ipcb_run_check(const struct ipcb_run_config *cfg, char *err,
+				  size_t errlen);
 
 /* Runs cfg once. On IPCB_RUN_OK fills *rep and the counts/cpus/detail of
  * *res (res->key is not touched). The caller must have blocked SIGCHLD,

@@ -42,9 +42,9 @@ struct ipcb_utest {
 	/* U of the first sample: pairs (x, y) with x > y, plus half the
 	 * pairs with x == y. U of the second is nx * ny - u. */
 	double u;
-	double p;      /* two-sided p-value, in [0, 1] */
+	double p; /* two-sided p-value, in [0, 1] */
 	enum ipcb_utest_method method;
-	bool ties;     /* some value occurs more than once in x and y */
+	bool ties; /* some value occurs more than once in x and y */
 };
 
 /*

@@ -27,7 +27,8 @@ static void progress(size_t i, size_t n, const struct ipcb_config_key *k,
 	fprintf(stderr, "\r\033[K[%zu/%zu] %s  %.0fs elapsed", i + 1, n, name,
 		elapsed);
 	if (i > 0)
-		fprintf(stderr, ", ~%.0fs left", elapsed / (double)i * (double)(n - i));
+		fprintf(stderr, ", ~%.0fs left",
+			elapsed / (double)i * (double)(n - i));
 	fflush(stderr);
 }
 
@@ -40,11 +41,11 @@ static void summarize(struct ipcb_result *res)
 
 	if (!v)
 		return;
-#define MEDIAN_OF(field)                                   \
-	({                                                 \
-		for (unsigned i = 0; i < n; i++)           \
-			v[i] = rp[i].field;                \
-		ipcb_median(v, n);                         \
+#define MEDIAN_OF(field)                         \
+	({                                       \
+		for (unsigned i = 0; i < n; i++) \
+			v[i] = rp[i].field;      \
+		ipcb_median(v, n);               \
 	})
 	res->msgs_per_s = MEDIAN_OF(msgs_per_s);
 	res->bytes_per_s = MEDIAN_OF(bytes_per_s);
@@ -98,9 +99,11 @@ static void warn_if_noisy(const struct ipcb_result *res)
 	if (cv <= NOISY_CV)
 		return;
 	ipcb_key_name(&res->key, name, sizeof(name));
-	fprintf(stderr, "warning: %s varies %.0f%% between repetitions; "
+	fprintf(stderr,
+		"warning: %s varies %.0f%% between repetitions; "
 		"pinning (--cpus), a longer --duration or a quiet machine "
-		"usually help\n", name, cv * 100);
+		"usually help\n",
+		name, cv * 100);
 }
 
 enum ipcb_sweep_end ipcb_sweep_run(const struct ipcb_run_config *items,
@@ -137,7 +140,8 @@ enum ipcb_sweep_end ipcb_sweep_run(const struct ipcb_run_config *items,
 			end = IPCB_SWEEP_FAILED;
 			break;
 		}
-		for (unsigned rep = 0; rep < repeat && f == IPCB_RUN_OK; rep++) {
+		for (unsigned rep = 0; rep < repeat && f == IPCB_RUN_OK;
+		     rep++) {
 			struct ipcb_result one = res;
 			if ((*sig = take_stop_signal())) {
 				f = IPCB_RUN_INTERRUPTED;

@@ -10,8 +10,8 @@
 #include "harness/run.h"
 
 enum ipcb_sweep_end {
-	IPCB_SWEEP_DONE,        /* every configuration ran (some may be n/a) */
-	IPCB_SWEEP_FAILED,      /* a run failed: err says which and why */
+	IPCB_SWEEP_DONE,	/* every configuration ran (some may be n/a) */
+	IPCB_SWEEP_FAILED,	/* a run failed: err says which and why */
 	IPCB_SWEEP_INTERRUPTED, /* SIGINT/SIGTERM: results hold what finished */
 };
 

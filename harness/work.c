@@ -44,8 +44,8 @@ void ipcb_work_name(const struct ipcb_work *w, char *buf, size_t n)
 	if (w->kind == IPCB_WORK_NONE)
 		snprintf(buf, n, "none");
 	else
-		snprintf(buf, n, "%s:%u", w->kind == IPCB_WORK_CPU ? "cpu" : "io",
-			 w->usec);
+		snprintf(buf, n, "%s:%u",
+			 w->kind == IPCB_WORK_CPU ? "cpu" : "io", w->usec);
 }
 
 /* Never inlined, so the calibration times exactly the code the consumers
@@ -68,7 +68,8 @@ __attribute__((noinline)) uint64_t ipcb_work_round(const unsigned char *buf,
 uint64_t ipcb_work_rounds_for(uint64_t rounds, uint64_t elapsed_ns,
 			      unsigned target_us)
 {
-	double per_us = (double)rounds * 1000.0 / (double)(elapsed_ns ? elapsed_ns : 1);
+	double per_us =
+		(double)rounds * 1000.0 / (double)(elapsed_ns ? elapsed_ns : 1);
 	double want = per_us * target_us;
 
 	return want < 1 ? 1 : (uint64_t)(want + 0.5);

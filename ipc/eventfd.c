@@ -36,8 +36,8 @@
 struct evfd_chan {
 	struct shmring *ring; /* the creator's mapping, until seal */
 	size_t size;
-	int full;             /* eventfd: slots the consumer may drain */
-	int free;             /* eventfd: slots the producer may fill */
+	int full; /* eventfd: slots the consumer may drain */
+	int free; /* eventfd: slots the producer may fill */
 };
 
 struct evfd_ep {
@@ -46,7 +46,7 @@ struct evfd_ep {
 	int full;
 	int free;
 	enum ipcb_role role;
-	int place;            /* in the ring's roster of peers */
+	int place; /* in the ring's roster of peers */
 };
 
 static size_t evfd_max_msg(void)

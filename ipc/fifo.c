@@ -33,8 +33,8 @@
 #define FIFO_SHARED_MAX (PIPE_BUF - sizeof(uint32_t))
 
 struct fifo_chan {
-	int fd[2];   /* [0] read end (consumer), [1] write end (producers) */
-	bool named;  /* the fifo and its directory still exist */
+	int fd[2];  /* [0] read end (consumer), [1] write end (producers) */
+	bool named; /* the fifo and its directory still exist */
 	char dir[128];
 	char path[sizeof("/fifo") + 128];
 };
@@ -107,9 +107,10 @@ static int fifo_setup(const struct ipcb_chan_config *cfg, void **chan,
 		goto err_close_write;
 	}
 	info->chunk = 0;
-	strcpy(info->detail, cfg->producers > 1 ?
-		"named pipe, 4-byte length framing, atomic frames" :
-		"named pipe, 4-byte length framing");
+	strcpy(info->detail,
+	       cfg->producers > 1
+		       ? "named pipe, 4-byte length framing, atomic frames"
+		       : "named pipe, 4-byte length framing");
 	*chan = c;
 	return 0;
 err_close_write:

@@ -56,8 +56,8 @@ static int framed_fill(int fd, struct ipcb_framed_rx *rx, size_t want)
 		rx->pos = 0;
 	}
 	while (rx->len < want) {
-		ssize_t r = read(fd, rx->buf + rx->len,
-				 IPCB_FRAMED_RBUF - rx->len);
+		ssize_t r =
+			read(fd, rx->buf + rx->len, IPCB_FRAMED_RBUF - rx->len);
 		if (r > 0)
 			rx->len += (size_t)r;
 		else if (r == 0 || errno == ECONNRESET)
@@ -68,8 +68,8 @@ static int framed_fill(int fd, struct ipcb_framed_rx *rx, size_t want)
 	return 0;
 }
 
-int ipcb_framed_recv(int fd, struct ipcb_framed_rx *rx, void *buf,
-		     size_t cap, size_t *len)
+int ipcb_framed_recv(int fd, struct ipcb_framed_rx *rx, void *buf, size_t cap,
+		     size_t *len)
 {
 	uint32_t n;
 	size_t have;

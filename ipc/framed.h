@@ -40,8 +40,8 @@ int ipcb_framed_send(int fd, bool sock, const void *buf, size_t len);
  * its length in *len. -EPIPE at end of stream between frames, -EPROTO at
  * end of stream inside a frame, -EMSGSIZE (nothing consumed) if the frame
  * exceeds cap. */
-int ipcb_framed_recv(int fd, struct ipcb_framed_rx *rx, void *buf,
-		     size_t cap, size_t *len);
+int ipcb_framed_recv(int fd, struct ipcb_framed_rx *rx, void *buf, size_t cap,
+		     size_t *len);
 
 /* A ready-made endpoint for transports whose endpoint is just one stream
  * fd: their ops tables use the functions below as send, recv and detach. */

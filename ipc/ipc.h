@@ -57,35 +57,36 @@ enum ipcb_role { IPCB_PRODUCER, IPCB_CONSUMER };
 
 /* What the harness asks of one channel. */
 struct ipcb_chan_config {
-	size_t max_msg;      /* largest message that will be sent, in bytes */
+	size_t max_msg;	     /* largest message that will be sent, in bytes */
 	unsigned producers;  /* endpoints that will attach as producer */
 	unsigned consumers;  /* endpoints that will attach as consumer */
-	bool threads;        /* endpoints are threads of the creating process */
+	bool threads;	     /* endpoints are threads of the creating process */
 	const char *run_tag; /* "ipcb-<pid>-<token>": prefix of every name */
-	unsigned index;      /* channel number in this run, unique per run */
+	unsigned index;	     /* channel number in this run, unique per run */
 };
 
 /* What setup reports back about how the channel really works. */
 struct ipcb_chan_info {
-	size_t chunk;      /* bytes per kernel message when a message is
+	size_t chunk;	 /* bytes per kernel message when a message is
 			    * split (mq); 0 when messages are never split */
-	char detail[96];   /* short human note, e.g. "maxmsg=10 msgsize=8192" */
+	char detail[96]; /* short human note, e.g. "maxmsg=10 msgsize=8192" */
 };
 
 /* Limited resources one channel uses (fields a transport does not use stay
  * 0). The harness adds them up over a run and compares with the limits. */
 struct ipcb_need {
-	unsigned fds;           /* file descriptors the creator holds */
+	unsigned fds;		/* file descriptors the creator holds */
 	unsigned long mq_bytes; /* bytes charged to RLIMIT_MSGQUEUE */
-	unsigned long sigpending; /* queued signals charged to RLIMIT_SIGPENDING */
-	unsigned long shm_bytes;  /* bytes of /dev/shm */
+	unsigned long
+		sigpending; /* queued signals charged to RLIMIT_SIGPENDING */
+	unsigned long shm_bytes; /* bytes of /dev/shm */
 };
 
 struct ipcb_transport {
 	unsigned version; /* IPCB_OPS_VERSION */
 	const char *name; /* CLI name; part of the interface */
 	const char *summary;
-	unsigned caps;    /* enum ipcb_cap bits */
+	unsigned caps; /* enum ipcb_cap bits */
 	/* Largest message in bytes (SIZE_MAX: bounded only by memory). */
 	size_t (*max_msg)(void);
 	/* Optional: reject a configuration the transport cannot run as asked,
@@ -96,7 +97,8 @@ struct ipcb_transport {
 	int (*attach)(void *chan, enum ipcb_role role, void **ep);
 	/* Optional: what one channel costs in limited resources, so the
 	 * harness can check limits before anything is created. */
-	void (*need)(const struct ipcb_chan_config *cfg, struct ipcb_need *need);
+	void (*need)(const struct ipcb_chan_config *cfg,
+		     struct ipcb_need *need);
 	void (*drop)(void *chan);
 	void (*seal)(void *chan);
 	void (*teardown)(void *chan);

@@ -61,8 +61,8 @@ struct null_end {
 };
 
 struct null_shared {
-	alignas(64) atomic_ulong sent;     /* written by the producer only */
-	alignas(64) atomic_ulong received; /* written by the consumer only */
+	alignas(64) atomic_ulong sent;	    /* written by the producer only */
+	alignas(64) atomic_ulong received;  /* written by the consumer only */
 	alignas(64) struct null_end end[2]; /* indexed by enum ipcb_role */
 	size_t max_msg;
 };
@@ -75,8 +75,8 @@ struct null_chan {
 struct null_ep {
 	struct null_shared *sh; /* this endpoint's own view */
 	enum ipcb_role role;
-	unsigned long count;    /* own counter's value: only we write it */
-	unsigned long seen;     /* the peer's counter when last read */
+	unsigned long count; /* own counter's value: only we write it */
+	unsigned long seen;  /* the peer's counter when last read */
 	size_t max_msg;
 };
 
@@ -172,10 +172,9 @@ static bool null_ready(struct null_ep *e)
 {
 	if (null_room(e))
 		return true;
-	e->seen = atomic_load_explicit(e->role == IPCB_CONSUMER
-					       ? &e->sh->sent
-					       : &e->sh->received,
-				       memory_order_acquire);
+	e->seen = atomic_load_explicit(
+		e->role == IPCB_CONSUMER ? &e->sh->sent : &e->sh->received,
+		memory_order_acquire);
 	return null_room(e);
 }
 
@@ -192,10 +191,10 @@ static bool null_peer_gone(const struct null_ep *e, bool check_pid)
 	return check_pid && st == NULL_ATTACHED && !ipcb_pid_alive(p->pid);
 }
 
-static long null_elapsed_ns(const struct timespec *a,
-			    const struct timespec *b)
+static long null_elapsed_ns(const struct timespec *a, const struct timespec *b)
 {
-	return (b->tv_sec - a->tv_sec) * 1000000000L + (b->tv_nsec - a->tv_nsec);
+	return (b->tv_sec - a->tv_sec) * 1000000000L +
+	       (b->tv_nsec - a->tv_nsec);
 }
 
 /* The slow path of send and recv: waits until null_ready(e), or returns

@@ -23,10 +23,10 @@
 #define IPCB_PEERS_GONE ((pid_t)-1)
 
 struct ipcb_peers {
-	unsigned expect[2]; /* declared endpoints per role */
-	_Atomic unsigned claimed[2]; /* places handed out per role */
+	unsigned expect[2];	       /* declared endpoints per role */
+	_Atomic unsigned claimed[2];   /* places handed out per role */
 	_Atomic unsigned remaining[2]; /* declared endpoints not yet left */
-	_Atomic pid_t pid[]; /* producers' places, then consumers' */
+	_Atomic pid_t pid[];	       /* producers' places, then consumers' */
 };
 
 /* Bytes of a roster for this many producers and consumers. */

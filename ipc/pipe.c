@@ -118,7 +118,8 @@ static void pipe_teardown(void *chan)
 	free(chan);
 }
 
-static void pipe_need(const struct ipcb_chan_config *cfg, struct ipcb_need *need)
+static void pipe_need(const struct ipcb_chan_config *cfg,
+		      struct ipcb_need *need)
 {
 	(void)cfg;
 	need->fds = 2;
@@ -166,7 +167,8 @@ static void pipe_detach(void *ep)
 const struct ipcb_transport ipcb_pipe_transport = {
 	.version = IPCB_OPS_VERSION,
 	.name = "pipe",
-	.summary = "anonymous pipe; length-framed stream, packet mode when shared",
+	.summary =
+		"anonymous pipe; length-framed stream, packet mode when shared",
 	.caps = IPCB_CAP_PAYLOAD | IPCB_CAP_MULTI_PRODUCER |
 		IPCB_CAP_MULTI_CONSUMER | IPCB_CAP_THREADS,
 	.max_msg = pipe_max_msg,

@@ -45,10 +45,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#define POSIXMQ_DEPTH 10		/* the kernel's msg_default */
-#define POSIXMQ_MSGSIZE 8192		/* the kernel's msgsize_default */
+#define POSIXMQ_DEPTH 10     /* the kernel's msg_default */
+#define POSIXMQ_MSGSIZE 8192 /* the kernel's msgsize_default */
 #define POSIXMQ_MAX_MSG (64ul << 20)
-#define POSIXMQ_WAIT_NS 100000000L	/* liveness check period */
+#define POSIXMQ_WAIT_NS 100000000L /* liveness check period */
 #define POSIXMQ_PRIO_END 0
 #define POSIXMQ_PRIO_DATA 1
 /* For RLIMIT_MSGQUEUE accounting (ipc/mqueue.c, mqueue_get_inode()):
@@ -65,8 +65,8 @@ struct posixmq_geom {
 };
 
 struct posixmq_chan {
-	mqd_t mqd;		/* -1 once dropped or sealed */
-	bool named;		/* the name still exists */
+	mqd_t mqd;  /* -1 once dropped or sealed */
+	bool named; /* the name still exists */
 	struct posixmq_geom g;
 	struct ipcb_peers *peers; /* from ipcb_peers_map() */
 	char name[NAME_MAX];
@@ -76,12 +76,12 @@ struct posixmq_ep {
 	mqd_t mqd;
 	enum ipcb_role role;
 	bool chunked;
-	bool eos;		/* end of stream seen: later recvs fail */
-	int place;		/* in the roster */
+	bool eos;  /* end of stream seen: later recvs fail */
+	int place; /* in the roster */
 	size_t msgsize;
 	struct ipcb_peers *peers;
-	struct timespec deadline;	/* of every wait; CLOCK_REALTIME */
-	char stage[];		/* consumers: msgsize bytes */
+	struct timespec deadline; /* of every wait; CLOCK_REALTIME */
+	char stage[];		  /* consumers: msgsize bytes */
 };
 
 static const struct timespec posixmq_now; /* a deadline already passed */

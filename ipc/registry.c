@@ -24,20 +24,13 @@ extern const struct ipcb_transport ipcb_shm_futex_transport;
 
 /* `ipcbench list` prints them in this order. */
 const struct ipcb_transport *const ipcb_transports[] = {
-	&ipcb_pipe_transport,
-	&ipcb_posix_mq_transport,
-	&ipcb_sysv_mq_transport,
-	&ipcb_fifo_transport,
-	&ipcb_uds_transport,
-	&ipcb_uds_seqpacket_transport,
-	&ipcb_tcp_transport,
-	&ipcb_null_transport,
-	&ipcb_signal_transport,
-	&ipcb_shm_transport,
-	&ipcb_sysv_shm_transport,
-	&ipcb_eventfd_transport,
-	&ipcb_shm_spin_transport,
-	&ipcb_shm_futex_transport,
+	&ipcb_pipe_transport,	  &ipcb_posix_mq_transport,
+	&ipcb_sysv_mq_transport,  &ipcb_fifo_transport,
+	&ipcb_uds_transport,	  &ipcb_uds_seqpacket_transport,
+	&ipcb_tcp_transport,	  &ipcb_null_transport,
+	&ipcb_signal_transport,	  &ipcb_shm_transport,
+	&ipcb_sysv_shm_transport, &ipcb_eventfd_transport,
+	&ipcb_shm_spin_transport, &ipcb_shm_futex_transport,
 };
 const size_t ipcb_transport_count =
 	sizeof(ipcb_transports) / sizeof(ipcb_transports[0]);
@@ -56,8 +49,8 @@ int ipcb_transport_check(const struct ipcb_transport *t, const char **why)
 		*why = "ops table version does not match IPCB_OPS_VERSION";
 		return -EINVAL;
 	}
-	if (!t->name || !t->summary || !t->max_msg || !t->setup ||
-	    !t->attach || !t->drop || !t->seal || !t->teardown || !t->send || !t->recv ||
+	if (!t->name || !t->summary || !t->max_msg || !t->setup || !t->attach ||
+	    !t->drop || !t->seal || !t->teardown || !t->send || !t->recv ||
 	    !t->detach) {
 		*why = "ops table lacks a required hook";
 		return -EINVAL;

@@ -46,28 +46,28 @@
  * semaphores and the mutex hold nothing outside the mapping on Linux, so
  * they are never destroyed: they go away with it. */
 struct shm_hdr {
-	sem_t free;            /* slots a producer may fill */
-	sem_t full;            /* slots a consumer may drain */
-	pthread_mutex_t lock;  /* taken by a side several endpoints share */
+	sem_t free;	      /* slots a producer may fill */
+	sem_t full;	      /* slots a consumer may drain */
+	pthread_mutex_t lock; /* taken by a side several endpoints share */
 };
 
 #define SHM_RING_OFF ((sizeof(struct shm_hdr) + 63) & ~(size_t)63)
 
 struct shm_chan {
 	char name[NAME_MAX];
-	size_t size;         /* bytes of the object */
-	int fd;              /* the creator's descriptor, until seal */
+	size_t size;	     /* bytes of the object */
+	int fd;		     /* the creator's descriptor, until seal */
 	struct shm_hdr *hdr; /* the creator's mapping, until seal */
-	bool named;          /* name not unlinked yet */
+	bool named;	     /* name not unlinked yet */
 };
 
 struct shm_ep {
-	struct shm_hdr *hdr;  /* this endpoint's own mapping */
+	struct shm_hdr *hdr; /* this endpoint's own mapping */
 	struct shmring *ring;
 	size_t size;
 	enum ipcb_role role;
-	int place;            /* in the ring's roster of peers */
-	bool locked;          /* this side is shared: push/pop under lock */
+	int place;   /* in the ring's roster of peers */
+	bool locked; /* this side is shared: push/pop under lock */
 };
 
 static size_t shm_size(const struct ipcb_chan_config *cfg)
@@ -127,8 +127,8 @@ static int shm_setup(const struct ipcb_chan_config *cfg, void **chan,
 	rc = -posix_fallocate(c->fd, 0, (off_t)c->size);
 	if (rc)
 		goto err_unlink;
-	c->hdr = mmap(NULL, c->size, PROT_READ | PROT_WRITE, MAP_SHARED,
-		      c->fd, 0);
+	c->hdr = mmap(NULL, c->size, PROT_READ | PROT_WRITE, MAP_SHARED, c->fd,
+		      0);
 	if (c->hdr == MAP_FAILED) {
 		rc = -errno;
 		goto err_unlink;
@@ -147,8 +147,8 @@ static int shm_setup(const struct ipcb_chan_config *cfg, void **chan,
 	info->chunk = 0;
 	snprintf(info->detail, sizeof(info->detail),
 		 "%u slots x %zu B, sem_t free/full%s", nslots, stride,
-		 cfg->producers > 1 || cfg->consumers > 1 ?
-		 " + robust mutex" : "");
+		 cfg->producers > 1 || cfg->consumers > 1 ? " + robust mutex"
+							  : "");
 	*chan = c;
 	return 0;
 
@@ -170,8 +170,8 @@ static int shm_attach(void *chan, enum ipcb_role role, void **ep)
 
 	if (!e)
 		return -ENOMEM;
-	e->hdr = mmap(NULL, c->size, PROT_READ | PROT_WRITE, MAP_SHARED,
-		      c->fd, 0);
+	e->hdr = mmap(NULL, c->size, PROT_READ | PROT_WRITE, MAP_SHARED, c->fd,
+		      0);
 	if (e->hdr == MAP_FAILED) {
 		rc = -errno;
 		goto err_free;
@@ -195,8 +195,7 @@ err_free:
 	return rc;
 }
 
-static void shm_need(const struct ipcb_chan_config *cfg,
-		     struct ipcb_need *need)
+static void shm_need(const struct ipcb_chan_config *cfg, struct ipcb_need *need)
 {
 	need->fds = 1;
 	need->shm_bytes = shm_size(cfg);

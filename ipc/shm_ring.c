@@ -27,8 +27,8 @@ void shmring_geometry(const struct ipcb_chan_config *cfg, unsigned *nslots,
 }
 
 /* Offsets of the length array and of the slots from the ring start. */
-static void shmring_offsets(const struct ipcb_chan_config *cfg,
-			    unsigned nslots, size_t *len_off, size_t *data_off)
+static void shmring_offsets(const struct ipcb_chan_config *cfg, unsigned nslots,
+			    size_t *len_off, size_t *data_off)
 {
 	*len_off =
 		shmring_round(sizeof(struct shmring) +

@@ -44,10 +44,10 @@
 #define SHMRING_WAIT_MS 100
 
 struct shmring {
-	uint64_t nslots;      /* a power of two */
-	uint64_t stride;      /* bytes between slots: max_msg rounded up */
+	uint64_t nslots; /* a power of two */
+	uint64_t stride; /* bytes between slots: max_msg rounded up */
 	uint64_t max_msg;
-	uint64_t len_off;     /* offsets from the start of the ring */
+	uint64_t len_off; /* offsets from the start of the ring */
 	uint64_t data_off;
 	_Alignas(64) _Atomic uint64_t head;
 	_Alignas(64) _Atomic uint64_t tail;

@@ -68,13 +68,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SIGNAL_RTOFF 4               /* the signal is SIGRTMIN + this */
+#define SIGNAL_RTOFF 4 /* the signal is SIGRTMIN + this */
 #define SIGNAL_INLINE sizeof(union sigval)
 #define SIGNAL_MAX_MSG ((size_t)64 << 20)
-#define SIGNAL_MAX_SLOTS 64u         /* power of two */
+#define SIGNAL_MAX_SLOTS 64u /* power of two */
 #define SIGNAL_MIN_SLOTS 2u
 #define SIGNAL_RING_BUDGET ((size_t)16 << 20)
-#define SIGNAL_SLOW_NS 100000000L    /* 100 ms: the dead-peer check period */
+#define SIGNAL_SLOW_NS 100000000L /* 100 ms: the dead-peer check period */
 #define SIGNAL_LINE 64
 
 _Static_assert(sizeof(union sigval) == 8,
@@ -87,16 +87,16 @@ _Static_assert(sizeof(union sigval) == 8,
  */
 struct signal_shared {
 	_Alignas(SIGNAL_LINE) pid_t cons_pid; /* 0 until consumer attaches */
-	pid_t prod_pid;                       /* 0 until producer attaches */
-	uint32_t cons_gone;                   /* consumer detached */
-	uint32_t prod_done;                   /* producer detached */
+	pid_t prod_pid;			      /* 0 until producer attaches */
+	uint32_t cons_gone;		      /* consumer detached */
+	uint32_t prod_done;		      /* producer detached */
 
-	_Alignas(SIGNAL_LINE) uint32_t head;  /* messages published */
-	uint32_t sending;                     /* producer is in sigqueue */
-	uint32_t waiting;                     /* producer sleeps; futex */
-	uint32_t wake_at;                     /* tail that wakes it */
+	_Alignas(SIGNAL_LINE) uint32_t head; /* messages published */
+	uint32_t sending;		     /* producer is in sigqueue */
+	uint32_t waiting;		     /* producer sleeps; futex */
+	uint32_t wake_at;		     /* tail that wakes it */
 
-	_Alignas(SIGNAL_LINE) uint32_t tail;  /* messages consumed */
+	_Alignas(SIGNAL_LINE) uint32_t tail; /* messages consumed */
 
 	_Alignas(SIGNAL_LINE) uint32_t lens[SIGNAL_MAX_SLOTS];
 };
@@ -105,7 +105,7 @@ struct signal_chan {
 	struct signal_shared *sh; /* the creator's mapping; NULL once gone */
 	size_t map_len;
 	size_t max_msg;
-	size_t stride;            /* bytes per slot; 0 when all is inline */
+	size_t stride; /* bytes per slot; 0 when all is inline */
 	uint32_t nslots;
 	int signo;
 };
@@ -116,21 +116,21 @@ struct signal_ep {
 	size_t map_len;
 	size_t max_msg;
 	size_t stride;
-	uint32_t mask;            /* nslots - 1 */
+	uint32_t mask; /* nslots - 1 */
 	uint32_t nslots;
 	int signo;
 	bool consumer;
-	uint32_t head;            /* producer: next sequence number */
-	uint32_t tail;            /* consumer: next to read; producer: last
+	uint32_t head; /* producer: next sequence number */
+	uint32_t tail; /* consumer: next to read; producer: last
 				   * tail seen */
-	pid_t peer;               /* the other end's pid, 0 until known */
+	pid_t peer;    /* the other end's pid, 0 until known */
 	/* Producer. */
-	siginfo_t info;           /* prebuilt as sigqueue() would */
+	siginfo_t info; /* prebuilt as sigqueue() would */
 	/* Consumer. */
 	sigset_t set;
-	bool was_blocked;         /* the signal was blocked before attach */
-	bool held;                /* a message refused with -EMSGSIZE */
-	bool dead;                /* producer found dead: drain, then EOF */
+	bool was_blocked; /* the signal was blocked before attach */
+	bool held;	  /* a message refused with -EMSGSIZE */
+	bool dead;	  /* producer found dead: drain, then EOF */
 	bool eof;
 	union sigval held_val;
 };
@@ -192,7 +192,8 @@ static int signal_setup(const struct ipcb_chan_config *cfg, void **chan,
 	c->stride = signal_stride(cfg->max_msg);
 	c->nslots = signal_nslots(c->stride);
 	c->map_len = (sizeof(struct signal_shared) + c->nslots * c->stride +
-		      page - 1) & ~(page - 1);
+		      page - 1) &
+		     ~(page - 1);
 	c->sh = ipcb_map_shared(c->map_len);
 	if (!c->sh) {
 		free(c);
@@ -202,8 +203,8 @@ static int signal_setup(const struct ipcb_chan_config *cfg, void **chan,
 	if (c->stride)
 		snprintf(info->detail, sizeof(info->detail),
 			 "SIGRTMIN+%d; <=%zu B in sigval, else ring of %u "
-			 "slots x %zu B", SIGNAL_RTOFF, SIGNAL_INLINE,
-			 c->nslots, c->stride);
+			 "slots x %zu B",
+			 SIGNAL_RTOFF, SIGNAL_INLINE, c->nslots, c->stride);
 	else
 		snprintf(info->detail, sizeof(info->detail),
 			 "SIGRTMIN+%d; payload in sigval, window %u",
@@ -344,8 +345,8 @@ static int signal_wait_credit(struct signal_ep *e)
 		}
 		if (__atomic_load_n(&s->cons_gone, __ATOMIC_ACQUIRE))
 			return -EPIPE;
-		if (signal_futex(&s->waiting, FUTEX_WAIT, 1,
-				 &signal_slow) < 0 &&
+		if (signal_futex(&s->waiting, FUTEX_WAIT, 1, &signal_slow) <
+			    0 &&
 		    errno == ETIMEDOUT && !ipcb_pid_alive(e->peer))
 			return -EPIPE;
 	}
@@ -438,8 +439,8 @@ static int signal_next(struct signal_ep *e, union sigval *v)
 				if (si.si_pid != e->peer)
 					continue;
 			}
-			if (e->tail != __atomic_load_n(&s->head,
-						       __ATOMIC_ACQUIRE)) {
+			if (e->tail !=
+			    __atomic_load_n(&s->head, __ATOMIC_ACQUIRE)) {
 				*v = si.si_value;
 				return 0;
 			}
@@ -457,8 +458,8 @@ static int signal_next(struct signal_ep *e, union sigval *v)
 		    e->tail == __atomic_load_n(&s->head, __ATOMIC_ACQUIRE))
 			break;
 		if (!e->peer)
-			e->peer = __atomic_load_n(&s->prod_pid,
-						  __ATOMIC_ACQUIRE);
+			e->peer =
+				__atomic_load_n(&s->prod_pid, __ATOMIC_ACQUIRE);
 		/* One more look without waiting for what it queued last. */
 		if (e->peer && !ipcb_pid_alive(e->peer))
 			e->dead = true;
@@ -505,8 +506,8 @@ static int signal_recv(void *ep, void *buf, size_t cap, size_t *len)
 	 * the window is free. */
 	__atomic_store_n(&s->tail, ++e->tail, __ATOMIC_SEQ_CST);
 	if (__atomic_load_n(&s->waiting, __ATOMIC_SEQ_CST) &&
-	    (int32_t)(e->tail - __atomic_load_n(&s->wake_at,
-						__ATOMIC_RELAXED)) >= 0 &&
+	    (int32_t)(e->tail -
+		      __atomic_load_n(&s->wake_at, __ATOMIC_RELAXED)) >= 0 &&
 	    __atomic_exchange_n(&s->waiting, 0, __ATOMIC_SEQ_CST))
 		signal_futex(&s->waiting, FUTEX_WAKE, 1, NULL);
 	return 0;
@@ -523,8 +524,8 @@ static void signal_wait_quiet(struct signal_ep *e)
 		nanosleep(&nap, NULL);
 		waited += nap.tv_nsec;
 		if (waited >= SIGNAL_SLOW_NS) {
-			pid_t pid = __atomic_load_n(&s->prod_pid,
-						    __ATOMIC_ACQUIRE);
+			pid_t pid =
+				__atomic_load_n(&s->prod_pid, __ATOMIC_ACQUIRE);
 			if (!ipcb_pid_alive(pid))
 				return;
 			waited = 0;
@@ -551,8 +552,8 @@ static void signal_detach(void *ep)
 
 		__atomic_store_n(&s->prod_done, 1, __ATOMIC_SEQ_CST);
 		if (!e->peer)
-			e->peer = __atomic_load_n(&s->cons_pid,
-						  __ATOMIC_ACQUIRE);
+			e->peer =
+				__atomic_load_n(&s->cons_pid, __ATOMIC_ACQUIRE);
 		if (e->peer)
 			signal_ring(e, end);
 	}

@@ -49,7 +49,7 @@
 #define SPSC_SLEEP_NS 100000000L
 
 struct spsc_chan {
-	int fd; /* the creator's descriptor; -1 once closed */
+	int fd;	    /* the creator's descriptor; -1 once closed */
 	bool named; /* the name still exists */
 	bool futex; /* shm-futex: attach registers for membarrier */
 	size_t len;

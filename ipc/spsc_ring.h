@@ -67,12 +67,12 @@ struct spsc_shared {
 	uint64_t stride; /* bytes from one slot to the next */
 	uint32_t nslots; /* a power of two */
 	uint32_t max_msg;
-	uint32_t data_off; /* payload offset inside a slot */
+	uint32_t data_off;	   /* payload offset inside a slot */
 	_Atomic uint32_t state[2]; /* enum spsc_state */
-	_Atomic pid_t pid[2]; /* 0 until known */
+	_Atomic pid_t pid[2];	   /* 0 until known */
 	_Atomic uint32_t asleep[2];
 	_Atomic uint32_t bell[2]; /* futex words of the sleepers */
-	_Atomic int32_t cpu[2]; /* CPU of the last wait; -1 unknown */
+	_Atomic int32_t cpu[2];	  /* CPU of the last wait; -1 unknown */
 	/* The consumer's count of received messages. */
 	alignas(64) _Atomic uint32_t tail;
 };
@@ -84,7 +84,7 @@ struct spsc_ep {
 	size_t map_len;
 	uint64_t stride;
 	uint32_t mask, max_msg, data_off;
-	uint32_t pos; /* messages this end has sent (received) */
+	uint32_t pos;	/* messages this end has sent (received) */
 	uint32_t limit; /* producer: pos may reach this without reading tail */
 	enum ipcb_role role;
 	bool fence; /* futex without membarrier: publish with seq_cst */

@@ -53,17 +53,17 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SYSVMQ_MSGMAX 8192		/* the kernel's default msgmax */
-#define SYSVMQ_MSGMNB 16384		/* the kernel's default msgmnb */
+#define SYSVMQ_MSGMAX 8192  /* the kernel's default msgmax */
+#define SYSVMQ_MSGMNB 16384 /* the kernel's default msgmnb */
 #define SYSVMQ_MAX_MSG (64ul << 20)
-#define SYSVMQ_WATCH_NS 100000000L	/* liveness check period */
+#define SYSVMQ_WATCH_NS 100000000L /* liveness check period */
 
 /* Message types: mtype frames messages and carries end of stream. */
 enum { SYSVMQ_LAST = 1, SYSVMQ_MORE = 2, SYSVMQ_END = 3 };
 
 struct sysvmq_geom {
 	unsigned long msgmax, msgmnb;
-	size_t chunk;		/* bytes per kernel message at most */
+	size_t chunk; /* bytes per kernel message at most */
 	bool chunked;
 };
 
@@ -82,21 +82,21 @@ struct sysvmq_ep {
 	int id;
 	enum ipcb_role role;
 	bool chunked;
-	bool watching;		/* the watcher thread runs */
-	bool slow;		/* consumers: !watching or eos */
-	bool eos;		/* end of stream seen: later recvs fail */
-	atomic_bool gone;	/* producers: no consumer left (the watcher) */
-	int place;		/* in the roster */
+	bool watching;	  /* the watcher thread runs */
+	bool slow;	  /* consumers: !watching or eos */
+	bool eos;	  /* end of stream seen: later recvs fail */
+	atomic_bool gone; /* producers: no consumer left (the watcher) */
+	int place;	  /* in the roster */
 	size_t chunk;
-	size_t limit;		/* producers: 0 until watching, then the
+	size_t limit; /* producers: 0 until watching, then the
 				 * largest message sent without a check */
 	struct ipcb_peers *peers;
-	struct sysvmq_msg *msg;	/* chunk bytes of mtext */
+	struct sysvmq_msg *msg; /* chunk bytes of mtext */
 	pthread_t watcher;
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
-	bool running;		/* under lock: the watcher has started */
-	bool stop;		/* under lock: detach ends the watcher */
+	bool running; /* under lock: the watcher has started */
+	bool stop;    /* under lock: detach ends the watcher */
 };
 
 /* Reads the system's limits; the kernel defaults when /proc lacks them. */
@@ -121,8 +121,7 @@ static size_t sysvmq_max_msg(void)
 	return SYSVMQ_MAX_MSG;
 }
 
-static int sysvmq_validate(const struct ipcb_chan_config *cfg,
-			   const char **why)
+static int sysvmq_validate(const struct ipcb_chan_config *cfg, const char **why)
 {
 	struct sysvmq_geom g;
 
@@ -156,9 +155,8 @@ static int sysvmq_setup(const struct ipcb_chan_config *cfg, void **chan,
 		goto err_peers;
 	}
 	info->chunk = c->g.chunked ? c->g.chunk : 0;
-	snprintf(info->detail, sizeof(info->detail),
-		 "msgmax=%lu msgmnb=%lu%s", c->g.msgmax, c->g.msgmnb,
-		 c->g.chunked ? ", chunked" : "");
+	snprintf(info->detail, sizeof(info->detail), "msgmax=%lu msgmnb=%lu%s",
+		 c->g.msgmax, c->g.msgmnb, c->g.chunked ? ", chunked" : "");
 	*chan = c;
 	return 0;
 
@@ -339,7 +337,7 @@ static int sysvmq_put(struct sysvmq_ep *e, const char *p, size_t n, long type)
 			return errno == EIDRM || errno == EINVAL ? -EPIPE
 								 : -errno;
 	return atomic_load_explicit(&e->gone, memory_order_relaxed) ? -EPIPE
-								     : 0;
+								    : 0;
 }
 
 /* First send or receive of an endpoint: starts its watcher. */

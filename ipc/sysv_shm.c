@@ -52,15 +52,15 @@ struct sysv_chan {
 	int shmid;
 	int semid;
 	struct shmring *ring; /* the creator's attachment, until seal */
-	bool shm_live;        /* segment not marked for removal yet */
+	bool shm_live;	      /* segment not marked for removal yet */
 };
 
 struct sysv_ep {
 	struct shmring *ring; /* this endpoint's own attachment */
 	int semid;
 	enum ipcb_role role;
-	int place;            /* in the ring's roster of peers */
-	bool locked;          /* this side is shared: push/pop under lock */
+	int place;   /* in the ring's roster of peers */
+	bool locked; /* this side is shared: push/pop under lock */
 };
 
 static size_t sysv_max_msg(void)
@@ -121,8 +121,8 @@ static int sysv_setup(const struct ipcb_chan_config *cfg, void **chan,
 	info->chunk = 0;
 	snprintf(info->detail, sizeof(info->detail),
 		 "%u slots x %zu B, SysV sem free/full%s", nslots, stride,
-		 cfg->producers > 1 || cfg->consumers > 1 ?
-		 " + lock (SEM_UNDO)" : "");
+		 cfg->producers > 1 || cfg->consumers > 1 ? " + lock (SEM_UNDO)"
+							  : "");
 	*chan = c;
 	return 0;
 
@@ -234,7 +234,8 @@ static void sysv_up(int semid, unsigned short num)
  * shared. */
 static int sysv_lock(struct sysv_ep *e, short op)
 {
-	struct sembuf sb = { .sem_num = SYSV_LOCK, .sem_op = op,
+	struct sembuf sb = { .sem_num = SYSV_LOCK,
+			     .sem_op = op,
 			     .sem_flg = SEM_UNDO };
 
 	if (!e->locked)

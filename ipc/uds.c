@@ -169,8 +169,8 @@ static int udsp_grow_sndbuf(int fd, size_t max_msg)
 		val = want > INT32_MAX / 2 ? INT32_MAX / 2 : (int)want;
 		if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &val,
 			       sizeof(val)) < 0 &&
-		    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &val,
-			       sizeof(val)) < 0)
+		    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &val, sizeof(val)) <
+			    0)
 			return -errno;
 		sl = sizeof(cur);
 		if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &cur, &sl) < 0)
@@ -181,8 +181,9 @@ static int udsp_grow_sndbuf(int fd, size_t max_msg)
 
 static size_t udsp_fits(int sndbuf)
 {
-	size_t n = sndbuf > UDS_SNDBUF_RESERVE ?
-			   (size_t)sndbuf - UDS_SNDBUF_RESERVE : 0;
+	size_t n = sndbuf > UDS_SNDBUF_RESERVE
+			   ? (size_t)sndbuf - UDS_SNDBUF_RESERVE
+			   : 0;
 	return n < UDS_SEQPACKET_HARD_MAX ? n : UDS_SEQPACKET_HARD_MAX;
 }
 

@@ -11,34 +11,35 @@
 #include <string.h>
 #include <unistd.h>
 
-#define CHECK(cond)                                                          \
-	do {                                                                 \
-		if (!(cond)) {                                               \
-			fprintf(stderr, "%s:%d: check failed: %s\n",         \
-				__FILE__, __LINE__, #cond);                  \
-			_exit(1);                                            \
-		}                                                            \
+#define CHECK(cond)                                                            \
+	do {                                                                   \
+		if (!(cond)) {                                                 \
+			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, \
+				__LINE__, #cond);                              \
+			_exit(1);                                              \
+		}                                                              \
 	} while (0)
 
-#define CHECK_EQ(a, b)                                                       \
-	do {                                                                 \
-		long long a_ = (long long)(a), b_ = (long long)(b);          \
-		if (a_ != b_) {                                              \
-			fprintf(stderr, "%s:%d: %s == %s failed: %lld != %lld\n", \
-				__FILE__, __LINE__, #a, #b, a_, b_);         \
-			_exit(1);                                            \
-		}                                                            \
+#define CHECK_EQ(a, b)                                                    \
+	do {                                                              \
+		long long a_ = (long long)(a), b_ = (long long)(b);       \
+		if (a_ != b_) {                                           \
+			fprintf(stderr,                                   \
+				"%s:%d: %s == %s failed: %lld != %lld\n", \
+				__FILE__, __LINE__, #a, #b, a_, b_);      \
+			_exit(1);                                         \
+		}                                                         \
 	} while (0)
 
-#define CHECK_OK(expr)                                                       \
-	do {                                                                 \
-		int rc_ = (expr);                                            \
-		if (rc_ != 0) {                                              \
-			fprintf(stderr, "%s:%d: %s returned %d (%s)\n",      \
-				__FILE__, __LINE__, #expr, rc_,              \
-				strerror(rc_ < 0 ? -rc_ : rc_));             \
-			_exit(1);                                            \
-		}                                                            \
+#define CHECK_OK(expr)                                                  \
+	do {                                                            \
+		int rc_ = (expr);                                       \
+		if (rc_ != 0) {                                         \
+			fprintf(stderr, "%s:%d: %s returned %d (%s)\n", \
+				__FILE__, __LINE__, #expr, rc_,         \
+				strerror(rc_ < 0 ? -rc_ : rc_));        \
+			_exit(1);                                       \
+		}                                                       \
 	} while (0)
 
 /* Exit status a test child uses to say "skipped: kernel lacks this". */

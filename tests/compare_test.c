@@ -133,7 +133,8 @@ static void test_judging(void **state)
 	assert_int_equal(row->verdict, IPCB_REGRESSION);
 	assert_true(fabs(row->change - 0.10) < 1e-12);
 	row = row_of(&c, 0, IPCB_METRIC_MSGS_PER_S);
-	assert_int_equal(row->verdict, IPCB_REGRESSION); /* -9%: higher is better */
+	assert_int_equal(row->verdict,
+			 IPCB_REGRESSION); /* -9%: higher is better */
 	row = row_of(&c, 1, IPCB_METRIC_P50);
 	assert_int_equal(row->verdict, IPCB_UNCHANGED);
 	row = row_of(&c, 2, -1);
@@ -174,11 +175,14 @@ static void test_metric_list(void **state)
 
 	(void)state;
 	assert_int_equal(ipcb_metric_list_parse("p999,bytes_per_s", &mask, err,
-						sizeof(err)), 0);
-	assert_int_equal(mask, IPCB_METRIC_BIT(IPCB_METRIC_P999) |
-				       IPCB_METRIC_BIT(IPCB_METRIC_BYTES_PER_S));
+						sizeof(err)),
+			 0);
+	assert_int_equal(mask,
+			 IPCB_METRIC_BIT(IPCB_METRIC_P999) |
+				 IPCB_METRIC_BIT(IPCB_METRIC_BYTES_PER_S));
 	assert_int_equal(ipcb_metric_list_parse("p50,p42", &mask, err,
-						sizeof(err)), -EINVAL);
+						sizeof(err)),
+			 -EINVAL);
 	assert_string_equal(err, "unknown metric 'p42'");
 	assert_int_equal(ipcb_metric_list_parse("", &mask, err, sizeof(err)),
 			 -EINVAL);
@@ -189,7 +193,7 @@ static void test_metric_list(void **state)
 /* ---- the command, as a process ---- */
 
 struct run {
-	int status;     /* exit code */
+	int status; /* exit code */
 	char *out, *err;
 };
 
@@ -278,11 +282,11 @@ static const char *last_line(char *s)
 	return p ? p + 1 : s;
 }
 
-#define assert_contains(hay, needle)                                         \
-	do {                                                                 \
-		if (!strstr((hay), (needle)))                                \
-			fail_msg("%s does not contain \"%s\":\n%s", #hay,   \
-				 (needle), (hay));                           \
+#define assert_contains(hay, needle)                                      \
+	do {                                                              \
+		if (!strstr((hay), (needle)))                             \
+			fail_msg("%s does not contain \"%s\":\n%s", #hay, \
+				 (needle), (hay));                        \
 	} while (0)
 
 static void test_self(void **state)
@@ -348,8 +352,7 @@ static void test_markdown(void **state)
 	struct run r;
 
 	(void)state;
-	run_compare(&r, "base.json", "slow.json", "--format", "markdown",
-		    NULL);
+	run_compare(&r, "base.json", "slow.json", "--format", "markdown", NULL);
 	assert_int_equal(r.status, 3);
 	assert_contains(r.out, "### ipcbench compare: regression found");
 	assert_contains(r.out, "| configuration | metric | base | new |");
@@ -378,22 +381,26 @@ static void test_json(void **state)
 		fail_msg("stdout is not JSON: %s\n%s", je.text, r.out);
 	assert_string_equal(json_string_value(json_object_get(root, "verdict")),
 			    "regression");
-	assert_int_equal(json_integer_value(json_object_get(root, "regressions")),
-			 3);
+	assert_int_equal(
+		json_integer_value(json_object_get(root, "regressions")), 3);
 	rows = json_object_get(root, "comparisons");
-	json_array_foreach(rows, i, row) {
+	json_array_foreach (rows, i, row) {
 		if (strcmp(json_string_value(json_object_get(row, "metric")),
 			   "p50") ||
-		    strcmp(json_string_value(json_object_get(row, "configuration")),
+		    strcmp(json_string_value(
+				   json_object_get(row, "configuration")),
 			   "pipe/latency/procs:2/size:64"))
 			continue;
 		found = true;
-		assert_string_equal(json_string_value(json_object_get(row, "test")),
-				    "exact");
-		assert_true(fabs(json_real_value(json_object_get(row, "p_value")) -
-				 2.0 / 48620) < 1e-12);
-		assert_true(fabs(json_real_value(json_object_get(row, "change")) -
-				 1.0) < 1e-12);
+		assert_string_equal(
+			json_string_value(json_object_get(row, "test")),
+			"exact");
+		assert_true(
+			fabs(json_real_value(json_object_get(row, "p_value")) -
+			     2.0 / 48620) < 1e-12);
+		assert_true(
+			fabs(json_real_value(json_object_get(row, "change")) -
+			     1.0) < 1e-12);
 	}
 	assert_true(found);
 	/* The verdict line still comes last, on stderr. */

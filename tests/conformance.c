@@ -106,12 +106,12 @@ static bool try_setup(const struct ipcb_transport *t,
 struct producer_job {
 	const struct ipcb_transport *t;
 	void *chan;
-	size_t size;        /* 0: the sizes[] list instead */
+	size_t size; /* 0: the sizes[] list instead */
 	const size_t *sizes;
 	size_t nsizes;
-	uint64_t count;     /* messages to send */
-	uint64_t first;     /* number of the first message */
-	bool detach;        /* false: exit without detaching, as if killed */
+	uint64_t count; /* messages to send */
+	uint64_t first; /* number of the first message */
+	bool detach;	/* false: exit without detaching, as if killed */
 };
 
 static int produce(const struct producer_job *j, void *ep)
@@ -323,8 +323,8 @@ static int cmp_size(const void *a, const void *b)
  * PIPE_BUF and page (4096), mq's msgsize_max, pipe and socket buffers. */
 static void case_sizes(const struct ipcb_transport *t)
 {
-	static const size_t edges[] = { 8, 16, 64, 4096, 8192, 65536,
-					212992, 1 << 20, 4 << 20 };
+	static const size_t edges[] = { 8,     16,     64,	4096,	8192,
+					65536, 212992, 1 << 20, 4 << 20 };
 	size_t sizes[128], n = 0, max = t->max_msg();
 	unsigned long mq_max;
 
@@ -341,7 +341,8 @@ static void case_sizes(const struct ipcb_transport *t)
 			if (s > 32 && s <= max)
 				sizes[n++] = s;
 		}
-	if (ipcb_read_proc_ulong("/proc/sys/fs/mqueue/msgsize_max", &mq_max) == 0)
+	if (ipcb_read_proc_ulong("/proc/sys/fs/mqueue/msgsize_max", &mq_max) ==
+	    0)
 		for (size_t d = 0; d < 3; d++)
 			if (mq_max - 1 + d > 32 && mq_max - 1 + d <= max)
 				sizes[n++] = mq_max - 1 + d;
@@ -367,8 +368,11 @@ static void case_many_producers(const struct ipcb_transport *t)
 		_exit(CHECK_SKIP_STATUS);
 	CHECK_OK(t->attach(chan, IPCB_CONSUMER, &ep));
 	for (unsigned p = 0; p < P; p++) {
-		struct producer_job j = { .t = t, .chan = chan, .size = SMALL,
-					  .count = N, .first = (uint64_t)p << 32,
+		struct producer_job j = { .t = t,
+					  .chan = chan,
+					  .size = SMALL,
+					  .count = N,
+					  .first = (uint64_t)p << 32,
 					  .detach = true };
 		pids[p] = spawn_producer(&j);
 	}
@@ -400,8 +404,9 @@ static void case_many_producers(const struct ipcb_transport *t)
 static void case_producer_exits(const struct ipcb_transport *t)
 {
 	struct ipcb_chan_config cfg = config(SMALL, 1, 1, false);
-	struct producer_job j = { .t = t, .size = SMALL, .count = 5,
-				  .detach = false };
+	struct producer_job j = {
+		.t = t, .size = SMALL, .count = 5, .detach = false
+	};
 	unsigned char buf[SMALL];
 	void *chan, *ep;
 	size_t len;
@@ -474,7 +479,9 @@ static void *producer_thread(void *arg)
 static void case_threads(const struct ipcb_transport *t)
 {
 	struct ipcb_chan_config cfg = config(SMALL, 1, 1, true);
-	struct thread_job tj = { .j = { .t = t, .size = SMALL, .count = 10000 } };
+	struct thread_job tj = {
+		.j = { .t = t, .size = SMALL, .count = 10000 }
+	};
 	void *chan, *ep;
 	pthread_t th;
 
@@ -567,8 +574,7 @@ static void run_in_child(void **state)
 
 /* Arguments: transport names to test (default all), and "--case NAME" to
  * run one case only (tests/tsan.sh runs the thread cases). */
-static bool wanted(const char *transport, const char *c, int argc,
-		   char **argv)
+static bool wanted(const char *transport, const char *c, int argc, char **argv)
 {
 	bool any_transport = false, transport_ok = false, case_ok = true;
 
@@ -588,12 +594,13 @@ int main(int argc, char **argv)
 	size_t n = ipcb_transport_count * NCASES, k = 0;
 	struct CMUnitTest *tests = calloc(n, sizeof(*tests));
 	struct test_state *states = calloc(n, sizeof(*states));
-	char (*names)[64] = calloc(n, sizeof(*names));
+	char(*names)[64] = calloc(n, sizeof(*names));
 	int failed;
 
 	if (!tests || !states || !names)
 		return 1;
-	snprintf(run_tag, sizeof(run_tag), "ipcb-%d-conformance", (int)getpid());
+	snprintf(run_tag, sizeof(run_tag), "ipcb-%d-conformance",
+		 (int)getpid());
 	for (size_t i = 0; i < ipcb_transport_count; i++) {
 		const struct ipcb_transport *t = ipcb_transports[i];
 		const char *why;

@@ -55,9 +55,9 @@ static json_t *fixture(const char *name)
 	return root;
 }
 
-#define KEY(o, k, is)                                                        \
-	do {                                                                 \
-		if (!is(json_object_get((o), (k))))                          \
+#define KEY(o, k, is)                                                         \
+	do {                                                                  \
+		if (!is(json_object_get((o), (k))))                           \
 			fail_msg("key %s missing or of the wrong type", (k)); \
 	} while (0)
 
@@ -93,9 +93,9 @@ static bool null_or_boolean(json_t *v)
 static void check_entry(json_t *b)
 {
 	static const char *const counters[] = {
-		"p50_ns", "p90_ns", "p99_ns", "p999_ns", "max_ns",
-		"msgs_per_s", "bytes_per_s", "items_per_second",
-		"bytes_per_second",
+		"p50_ns",      "p90_ns",	   "p99_ns",
+		"p999_ns",     "max_ns",	   "msgs_per_s",
+		"bytes_per_s", "items_per_second", "bytes_per_second",
 	};
 	const char *type = str(b, "run_type");
 
@@ -151,7 +151,7 @@ static void test_shape(void **state)
 	KEY(ctx, "placement", json_is_string);
 
 	assert_true(json_is_array(bm));
-	json_array_foreach(bm, i, b) {
+	json_array_foreach (bm, i, b) {
 		check_entry(b);
 		assert_int_equal(num(b, "repetitions"), 9);
 		if (strcmp(str(b, "run_type"), "iteration") == 0)
@@ -169,7 +169,7 @@ static json_t *find(json_t *bm, const char *name, int rep)
 	size_t i;
 	json_t *b;
 
-	json_array_foreach(bm, i, b)
+	json_array_foreach (bm, i, b)
 		if (strcmp(str(b, "name"), name) == 0 &&
 		    (rep < 0 || num(b, "repetition_index") == rep))
 			return b;
@@ -275,14 +275,15 @@ static void test_single_and_failed(void **state)
 	assert_string_equal(str(json_object_get(root, "context"), "executable"),
 			    "/usr/bin/ipcbench");
 	/* Not this machine: no machine facts are made up. */
-	assert_true(json_is_null(json_object_get(json_object_get(root, "context"),
-						 "mhz_per_cpu")));
+	assert_true(json_is_null(json_object_get(
+		json_object_get(root, "context"), "mhz_per_cpu")));
 	bm = json_object_get(root, "benchmarks");
 	assert_int_equal(json_array_size(bm), 2);
 	b = json_array_get(bm, 0);
-	assert_string_equal(str(b, "name"),
-			    "null/throughput/procs:3/size:1024/topology:shared/"
-			    "producers:2/consumers:1/work:cpu:50/workers:thread");
+	assert_string_equal(
+		str(b, "name"),
+		"null/throughput/procs:3/size:1024/topology:shared/"
+		"producers:2/consumers:1/work:cpu:50/workers:thread");
 	assert_string_equal(str(b, "run_type"), "iteration");
 	assert_int_equal(num(b, "repetitions"), 1);
 	assert_int_equal(num(b, "repetition_index"), 0);
@@ -291,7 +292,8 @@ static void test_single_and_failed(void **state)
 	assert_null(json_object_get(b, "p50_ns"));
 	b = json_array_get(bm, 1);
 	assert_true(json_is_true(json_object_get(b, "error_occurred")));
-	assert_string_equal(str(b, "error_message"), "no multi-producer support");
+	assert_string_equal(str(b, "error_message"),
+			    "no multi-producer support");
 	assert_int_equal(num(b, "family_index"), 1);
 	json_decref(root);
 }

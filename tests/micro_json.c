@@ -150,7 +150,7 @@ static json_t *find_benchmark(const char *name)
 	json_t *b;
 	size_t i;
 
-	json_array_foreach(json_object_get(root, "benchmarks"), i, b)
+	json_array_foreach (json_object_get(root, "benchmarks"), i, b)
 		if (json_is_string(json_object_get(b, "name")) &&
 		    strcmp(json_string_value(json_object_get(b, "name")),
 			   name) == 0)
@@ -176,9 +176,9 @@ static void check_benchmark(const char *name, bool stream)
 	if (!b)
 		fail_msg("no benchmark named %s", name);
 	if (json_is_true(json_object_get(b, "error_occurred")))
-		fail_msg("%s: error: %s", name,
-			 json_string_value(
-				 json_object_get(b, "error_message")));
+		fail_msg(
+			"%s: error: %s", name,
+			json_string_value(json_object_get(b, "error_message")));
 	assert_string_equal(json_string_value(json_object_get(b, "run_name")),
 			    name);
 	assert_string_equal(json_string_value(json_object_get(b, "run_type")),
@@ -236,8 +236,10 @@ int main(int argc, char **argv)
 	ntransports = argc - 3;
 	for (int i = 0; i < ntransports; i++)
 		if (!ipcb_transport_find(transports[i])) {
-			fprintf(stderr, "micro_json: no transport named %s in "
-				"the registry\n", transports[i]);
+			fprintf(stderr,
+				"micro_json: no transport named %s in "
+				"the registry\n",
+				transports[i]);
 			return 1;
 		}
 	return cmocka_run_group_tests(tests, run_micro, free_json);

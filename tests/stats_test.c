@@ -112,13 +112,14 @@ static void test_exact_critical_values(void **state)
 			fail_msg("n=%zu: p(U=%g)=%g p(U=%g)=%g", n, crit[i].u,
 				 at, crit[i].u + 1, above);
 		/* U and n1*n2 - U are the same two-sided test. */
-		assert_near(ipcb_mann_whitney_exact_p(n, n, (double)(n * n) - crit[i].u),
+		assert_near(ipcb_mann_whitney_exact_p(
+				    n, n, (double)(n * n) - crit[i].u),
 			    at, 1e-15);
 	}
 	assert_near(ipcb_mann_whitney_exact_p(4, 4, 8), 1, 0);
 	assert_true(isnan(ipcb_mann_whitney_exact_p(0, 4, 0)));
-	assert_true(isnan(ipcb_mann_whitney_exact_p(IPCB_UTEST_EXACT_MAX + 1,
-						    4, 0)));
+	assert_true(isnan(
+		ipcb_mann_whitney_exact_p(IPCB_UTEST_EXACT_MAX + 1, 4, 0)));
 }
 
 /*
@@ -141,8 +142,8 @@ static void test_normal_ties(void **state)
 	assert_int_equal(t.method, IPCB_UTEST_NORMAL);
 	assert_true(t.ties);
 	assert_near(t.u, 2.5, 0);
-	assert_near(t.p, erfc(5.0 / sqrt(16.0 / 12 * (9 - 30.0 / 56)) /
-			      M_SQRT2),
+	assert_near(t.p,
+		    erfc(5.0 / sqrt(16.0 / 12 * (9 - 30.0 / 56)) / M_SQRT2),
 		    1e-12);
 	assert_near(t.p, 0.1366582477381475, 1e-12);
 	/* All values equal: no evidence of any difference. */
@@ -160,8 +161,8 @@ static void test_exact_vs_normal(void **state)
 
 	(void)state;
 	for (int i = 0; i < 60; i++) {
-		x[i] = i * 1.0;        /* 0, 1, 2, ... */
-		y[i] = i * 1.0 + 6.5;  /* shifted, interleaved, no ties */
+		x[i] = i * 1.0;	      /* 0, 1, 2, ... */
+		y[i] = i * 1.0 + 6.5; /* shifted, interleaved, no ties */
 		y2[i] = i * 1.0 + 3.5;
 	}
 	/* U = 1 + 2 + ... + 13 = 91 of 400: exact p = 0.0026426306
@@ -182,9 +183,10 @@ static void test_exact_vs_normal(void **state)
 	assert_int_equal(big.method, IPCB_UTEST_NORMAL);
 	assert_false(big.ties);
 	assert_near(big.u, 1596, 0);
-	assert_near(big.p, erfc((1800 - 1596 - 0.5) /
-				sqrt(3600.0 * 121 / 12) / M_SQRT2),
-		    1e-12);
+	assert_near(
+		big.p,
+		erfc((1800 - 1596 - 0.5) / sqrt(3600.0 * 121 / 12) / M_SQRT2),
+		1e-12);
 	assert_near(big.p, 0.28547630885188224, 1e-12);
 }
 

@@ -23,8 +23,8 @@
 /* The bound hist.h states for a percentile's relative error. */
 #define REL_BOUND (1.0 / (double)(1u << (IPCB_HIST_SUB_BITS + 1)))
 
-static const double quantiles[] = { 0.001, 0.01,  0.1,  0.25,  0.5,
-				    0.75,  0.9,   0.99, 0.999, 0.9999 };
+static const double quantiles[] = { 0.001, 0.01, 0.1,  0.25,  0.5,
+				    0.75,  0.9,	 0.99, 0.999, 0.9999 };
 
 /* splitmix64: a small PRNG with a fixed seed, identical everywhere. */
 static uint64_t rng_state;
@@ -103,8 +103,7 @@ static struct ipcb_hist *hist_new(void)
 /* Records NSAMPLES values of gen into a histogram and checks min, max,
  * mean (exact) and every percentile (within the bound) against the
  * sorted samples. */
-static void check_distribution(uint64_t (*gen)(void), uint64_t seed,
-			       bool exact)
+static void check_distribution(uint64_t (*gen)(void), uint64_t seed, bool exact)
 {
 	uint64_t *v = malloc(NSAMPLES * sizeof(*v));
 	struct ipcb_hist *h = hist_new();
@@ -136,9 +135,9 @@ static void check_distribution(uint64_t (*gen)(void), uint64_t seed,
 			assert_true(got == want);
 		} else if (fabs(got - want) >= REL_BOUND * want) {
 			fail_msg("q=%g: histogram %.1f, exact %.0f: relative "
-				 "error %.5f not below %.5f", quantiles[i],
-				 got, want, fabs(got - want) / want,
-				 REL_BOUND);
+				 "error %.5f not below %.5f",
+				 quantiles[i], got, want,
+				 fabs(got - want) / want, REL_BOUND);
 		}
 	}
 	free(h);
@@ -191,7 +190,7 @@ static void test_each_small_value(void **state)
 		ipcb_hist_record(h, x);
 	for (uint64_t x = 0; x < IPCB_HIST_SUB; x++)
 		assert_true(ipcb_hist_quantile(h, (double)(x + 1) /
-						       IPCB_HIST_SUB) ==
+							  IPCB_HIST_SUB) ==
 			    (double)x);
 	free(h);
 }

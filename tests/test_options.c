@@ -32,25 +32,46 @@
 #define VAL_LEN 512
 
 enum field {
-	F_TRANSPORT, F_EXPLICIT, F_PROCS, F_SIZE, F_PATTERN, F_TOPOLOGY,
-	F_PRODUCERS, F_CONSUMERS, F_WORK, F_WORKERS, F_DURATION, F_WARMUP,
-	F_TIMEOUT, F_REPEAT, F_FORMAT, F_OUTPUT, F_CPUS, F_PIN, F_VERIFY,
-	F_LIMITS, F_SWEEP, F_QUIET, F_PLOT, NFIELDS
+	F_TRANSPORT,
+	F_EXPLICIT,
+	F_PROCS,
+	F_SIZE,
+	F_PATTERN,
+	F_TOPOLOGY,
+	F_PRODUCERS,
+	F_CONSUMERS,
+	F_WORK,
+	F_WORKERS,
+	F_DURATION,
+	F_WARMUP,
+	F_TIMEOUT,
+	F_REPEAT,
+	F_FORMAT,
+	F_OUTPUT,
+	F_CPUS,
+	F_PIN,
+	F_VERIFY,
+	F_LIMITS,
+	F_SWEEP,
+	F_QUIET,
+	F_PLOT,
+	NFIELDS
 };
 
 static const char *const field_names[NFIELDS] = {
-	"transport", "explicit", "procs", "size", "pattern", "topology",
-	"producers", "consumers", "work", "workers", "duration", "warmup",
-	"timeout", "repeat", "format", "output", "cpus", "pin", "verify",
-	"limits", "sweep", "quiet", "plot",
+	"transport", "explicit",  "procs",  "size",    "pattern",  "topology",
+	"producers", "consumers", "work",   "workers", "duration", "warmup",
+	"timeout",   "repeat",	  "format", "output",  "cpus",	   "pin",
+	"verify",    "limits",	  "sweep",  "quiet",   "plot",
 };
 
 /* What ipcbench does without options; "all" and "allowed" mean the whole
  * registry and every CPU this process may use. */
 static const char *const defaults[NFIELDS] = {
-	"all", "0", "2", "64,4096", "both", "pairs", "0", "0", "none",
-	"process", "0.2", "0.05", "0", "1", "table", "(none)", "allowed",
-	"1", "0", "0", "0", "0", "(none)",
+	"all", "0", "2",     "64,4096", "both",	   "pairs",
+	"0",   "0", "none",  "process", "0.2",	   "0.05",
+	"0",   "1", "table", "(none)",	"allowed", "1",
+	"0",   "0", "0",     "0",	"(none)",
 };
 
 struct good {
@@ -408,8 +429,8 @@ static void test_good(void **state)
 		for (size_t f = 0; f < NFIELDS; f++)
 			if (strcmp(got[f], want[f]) != 0)
 				fail_msg("ipcbench%s: %s is '%s', expected "
-					 "'%s'", cmd, field_names[f], got[f],
-					 want[f]);
+					 "'%s'",
+					 cmd, field_names[f], got[f], want[f]);
 	}
 }
 
@@ -436,7 +457,8 @@ static void test_bad(void **state)
 			expand(bad[i].names[n], name, sizeof(name));
 			if (!strstr(err, name))
 				fail_msg("ipcbench%s: message '%s' does not "
-					 "name %s", cmd, err, name);
+					 "name %s",
+					 cmd, err, name);
 		}
 	}
 }

@@ -45,9 +45,9 @@
 static const char *ipcbench, *data_dir, *scratch;
 
 static const char *const figures[] = {
-	"fig1-latency-vs-size",      "fig2-throughput-vs-procs",
-	"fig3-speedup-vs-procs",     "fig4-latency-distribution",
-	"fig5-workers-comparison",   "fig6-transport-comparison",
+	"fig1-latency-vs-size",	   "fig2-throughput-vs-procs",
+	"fig3-speedup-vs-procs",   "fig4-latency-distribution",
+	"fig5-workers-comparison", "fig6-transport-comparison",
 };
 #define NFIG 6
 
@@ -111,7 +111,8 @@ static int rm_one(const char *path, const struct stat *st, int flag,
 static void rm_rf(const char *dir)
 {
 	if (exists(dir))
-		assert_int_equal(nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS), 0);
+		assert_int_equal(nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS),
+				 0);
 }
 
 /* Entries in dir other than . and .. */
@@ -185,8 +186,10 @@ static int plot(const char *input, const char *out_dir, const char *format,
 		bool no_path, char **out, char **err)
 {
 	char *in = path_of(data_dir, input, "");
-	char *argv[] = { (char *)ipcbench, "plot", in,    "-o",
-			 (char *)out_dir,  "--format", (char *)format, NULL };
+	char *argv[] = {
+		(char *)ipcbench, "plot",	  in,  "-o", (char *)out_dir,
+		"--format",	  (char *)format, NULL
+	};
 	int rc = run(argv, no_path, out, err);
 
 	free(in);
@@ -197,9 +200,9 @@ static int plot(const char *input, const char *out_dir, const char *format,
 
 static void check_png(const char *path)
 {
-	static const unsigned char sig[8] = { 0x89, 'P', 'N', 'G',
+	static const unsigned char sig[8] = { 0x89, 'P',  'N',	'G',
 					      '\r', '\n', 0x1a, '\n' };
-	static const unsigned char iend[8] = { 'I', 'E', 'N', 'D',
+	static const unsigned char iend[8] = { 'I',  'E',  'N',	 'D',
 					       0xae, 0x42, 0x60, 0x82 };
 	size_t len;
 	unsigned char *b = (unsigned char *)slurp(path, &len);
@@ -276,7 +279,8 @@ static size_t column(const char *csv, const char *name, char vals[][40],
 static void check_series(const char *dir, const char *fig,
 			 const char *const *expect)
 {
-	char *cpath = path_of(dir, fig, ".csv"), *gpath = path_of(dir, fig, ".gp");
+	char *cpath = path_of(dir, fig, ".csv"),
+	     *gpath = path_of(dir, fig, ".gp");
 	char *csv = slurp(cpath, NULL), *gp = slurp(gpath, NULL);
 	static const char *const cols[] = { "transport", "work" };
 	char vals[256][40], quoted[48];
@@ -288,7 +292,8 @@ static void check_series(const char *dir, const char *fig,
 		for (size_t i = 0; i < n; i++) {
 			snprintf(quoted, sizeof(quoted), "'%.39s'", vals[i]);
 			if (!strstr(gp, quoted))
-				fail_msg("%s names no series %s", gpath, quoted);
+				fail_msg("%s names no series %s", gpath,
+					 quoted);
 		}
 	}
 	for (int i = 0; i < 4 && expect && expect[i]; i++) {
@@ -316,7 +321,7 @@ static void check_full(const char *input, const char *dir, const char *fmt)
 	assert_int_equal(plot(input, dir, fmt, false, &out, &err), 0);
 	if (err[0] && !strstr(err, "note: "))
 		fail_msg("stderr: %s", err);
-	assert_null(strstr(err, "gnuplot:"));   /* no gnuplot warnings */
+	assert_null(strstr(err, "gnuplot:")); /* no gnuplot warnings */
 	snprintf(ext, sizeof(ext), ".%s", fmt);
 	for (int i = 0; i < NFIG; i++) {
 		char *img = path_of(dir, figures[i], ext);
@@ -423,13 +428,16 @@ static void test_context_shown(void **state)
 
 static void test_deterministic(void **state)
 {
-	char *a = path_of(scratch, "det-a", ""), *b = path_of(scratch, "det-b", "");
+	char *a = path_of(scratch, "det-a", ""),
+	     *b = path_of(scratch, "det-b", "");
 
 	(void)state;
 	rm_rf(a);
 	rm_rf(b);
-	assert_int_equal(plot("plot-full.json", a, "png", false, NULL, NULL), 0);
-	assert_int_equal(plot("plot-full.json", b, "png", false, NULL, NULL), 0);
+	assert_int_equal(plot("plot-full.json", a, "png", false, NULL, NULL),
+			 0);
+	assert_int_equal(plot("plot-full.json", b, "png", false, NULL, NULL),
+			 0);
 	for (int i = 0; i < NFIG; i++) {
 		static const char *const exts[] = { ".png", ".gp", ".csv" };
 		for (int e = 0; e < 3; e++) {
@@ -458,9 +466,8 @@ static void test_missing_fields(void **state)
 
 	(void)state;
 	rm_rf(dir);
-	assert_int_equal(plot("plot-partial.json", dir, "png", false, &out,
-			      &err),
-			 0);
+	assert_int_equal(
+		plot("plot-partial.json", dir, "png", false, &out, &err), 0);
 	for (int i = 0; i < NFIG; i++) {
 		char *img = path_of(dir, figures[i], ".png");
 		char *note;
@@ -502,7 +509,8 @@ static void test_api(void **state)
 	assert_int_equal(rep.nfiles, 3 * NFIG);
 	for (size_t i = 0; i < rep.nfiles; i++)
 		assert_true(exists(rep.files[i]));
-	assert_non_null(strstr(rep.files[0], "api/nested/fig1-latency-vs-size.svg"));
+	assert_non_null(
+		strstr(rep.files[0], "api/nested/fig1-latency-vs-size.svg"));
 	assert_null(strstr(rep.files[0], "//"));
 	ipcb_plot_report_free(&rep);
 	ipcb_results_free(&r);
@@ -541,8 +549,9 @@ static void test_usage(void **state)
 static void test_bad_input(void **state)
 {
 	static const char *const inputs[] = {
-		"plot-corrupt.json", "plot-unrelated.json", "plot-unrelated.csv",
-		"plot-unplottable.json", "plot-badname.json", "no-such-file.json",
+		"plot-corrupt.json",  "plot-unrelated.json",
+		"plot-unrelated.csv", "plot-unplottable.json",
+		"plot-badname.json",  "no-such-file.json",
 	};
 	char *fresh = path_of(scratch, "bad-fresh", "");
 	char *kept = path_of(scratch, "bad-kept", "");
@@ -556,20 +565,20 @@ static void test_bad_input(void **state)
 	for (size_t i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++) {
 		char *out = NULL, *err = NULL;
 		const char *last;
-		assert_int_equal(plot(inputs[i], fresh, "png", false, &out, &err),
-				 2);
+		assert_int_equal(
+			plot(inputs[i], fresh, "png", false, &out, &err), 2);
 		assert_false(exists(fresh));
 		assert_string_equal(out, "");
 		/* The last line says what failed, on which file. */
-		for (last = err + strlen(err) - 1; last > err && last[-1] != '\n';
-		     last--)
+		for (last = err + strlen(err) - 1;
+		     last > err && last[-1] != '\n'; last--)
 			;
 		assert_true(strncmp(last, "ipcbench plot: ", 15) == 0);
 		assert_non_null(strstr(last, inputs[i]));
 		free(out);
 		free(err);
-		assert_int_equal(plot(inputs[i], kept, "svg", false, NULL, NULL),
-				 2);
+		assert_int_equal(
+			plot(inputs[i], kept, "svg", false, NULL, NULL), 2);
 		assert_int_equal(count_entries(kept), 1);
 	}
 	free(marker);
@@ -615,7 +624,8 @@ static void test_no_gnuplot(void **state)
  * image left by an earlier run of the same figure is removed. */
 static void test_gnuplot_fails(void **state)
 {
-	struct ipcb_plot_opts o = { .format = IPCB_PLOT_PNG, .gnuplot = "false" };
+	struct ipcb_plot_opts o = { .format = IPCB_PLOT_PNG,
+				    .gnuplot = "false" };
 	struct ipcb_plot_report rep;
 	struct ipcb_results r;
 	char err[1024], *in = path_of(data_dir, "plot-full.json", "");
@@ -685,5 +695,7 @@ int main(int argc, char **argv)
 		printf("note: xmllint not installed (apt-get install "
 		       "libxml2-utils): SVG checked for structure only\n");
 	return cmocka_run_group_tests_name("plot with gnuplot", rendering, NULL,
-					   NULL) ? 1 : 0;
+					   NULL)
+		       ? 1
+		       : 0;
 }

@@ -37,10 +37,10 @@
 
 /* The CSV columns issue 2 fixes, in this order, before any others. */
 static const char *const required_columns[] = {
-	"transport", "pattern", "procs", "size", "messages", "lost",
-	"duplicated", "corrupt", "duration_s", "lat_kind", "lat_min_ns",
-	"lat_mean_ns", "lat_p50_ns", "lat_p90_ns", "lat_p99_ns",
-	"lat_p999_ns", "lat_max_ns", "msgs_per_s", "bytes_per_s",
+	"transport",   "pattern",     "procs",	    "size",	   "messages",
+	"lost",	       "duplicated",  "corrupt",    "duration_s",  "lat_kind",
+	"lat_min_ns",  "lat_mean_ns", "lat_p50_ns", "lat_p90_ns",  "lat_p99_ns",
+	"lat_p999_ns", "lat_max_ns",  "msgs_per_s", "bytes_per_s",
 };
 #define NREQUIRED (sizeof(required_columns) / sizeof(required_columns[0]))
 
@@ -110,8 +110,8 @@ static void fixture(struct ipcb_results *r)
 	x.duration_s = 0.2;
 	x.has_latency = true;
 	x.latency_rtt = true;
-	x.lat = (struct ipcb_latency){ 4100, 5234.5, 5120, 6016, 9984,
-				       20480, 51234 };
+	x.lat = (struct ipcb_latency){ 4100, 5234.5, 5120, 6016,
+				       9984, 20480,  51234 };
 	x.msgs_per_s = 190000;
 	x.bytes_per_s = 1.216e7;
 	x.tput_min = 185000;
@@ -167,8 +167,8 @@ static void fixture(struct ipcb_results *r)
 	x.duration_s = 0.2;
 	x.has_latency = true;
 	x.latency_rtt = false;
-	x.lat = (struct ipcb_latency){ 51000, 60512.2, 58368, 66560, 98304,
-				       131072, 140001 };
+	x.lat = (struct ipcb_latency){ 51000, 60512.2, 58368, 66560,
+				       98304, 131072,  140001 };
 	x.msgs_per_s = 37500;
 	x.bytes_per_s = 6.144e8;
 	x.speedup = 1.85;
@@ -218,8 +218,8 @@ static char *slurp(const char *path, size_t *len)
 	long n;
 
 	if (!f)
-		fail_msg("%s: %s (regenerate with IPCB_UPDATE_GOLDEN=1)",
-			 path, strerror(errno));
+		fail_msg("%s: %s (regenerate with IPCB_UPDATE_GOLDEN=1)", path,
+			 strerror(errno));
 	assert_int_equal(fseek(f, 0, SEEK_END), 0);
 	n = ftell(f);
 	assert_true(n >= 0);
@@ -262,7 +262,8 @@ static void check_golden(const char *name, const char *out, size_t len)
 	for (size_t i = 0; i < len && i < glen; i++) {
 		if (out[i] != golden[i])
 			fail_msg("%s differs from the writer's output at line "
-				 "%zu (byte %zu)", path, line, i);
+				 "%zu (byte %zu)",
+				 path, line, i);
 		if (out[i] == '\n')
 			line++;
 	}
@@ -327,8 +328,8 @@ static void assert_same_num(double a, double b, const char *what, size_t i)
 	if (isnan(a) && isnan(b))
 		return;
 	if (a != b)
-		fail_msg("result %zu: %s: %.17g read back as %.17g", i, what,
-			 a, b);
+		fail_msg("result %zu: %s: %.17g read back as %.17g", i, what, a,
+			 b);
 }
 
 static void assert_same_latency(const struct ipcb_latency *a,
@@ -527,7 +528,8 @@ static const struct bad_file bad_files[] = {
 	  "no results" },
 	{ "JSON result without transport",
 	  "{\"schema_version\": 1, \"results\": [{\"pattern\": \"latency\", "
-	  "\"procs\": 2, \"size\": 64}]}", "transport" },
+	  "\"procs\": 2, \"size\": 64}]}",
+	  "transport" },
 	{ "JSON result with an unknown pattern",
 	  "{\"schema_version\": 1, \"results\": [{\"transport\": \"pipe\", "
 	  "\"pattern\": \"sideways\", \"procs\": 2, \"size\": 64}]}",
@@ -569,7 +571,9 @@ static void test_malformed(void **state)
 static void test_malformed_names_file(void **state)
 {
 	static const char *const contents[] = {
-		"", "{", "{\"schema_version\": 3, \"results\": []}",
+		"",
+		"{",
+		"{\"schema_version\": 3, \"results\": []}",
 		"transport,pattern\n",
 	};
 	(void)state;

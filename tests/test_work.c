@@ -57,11 +57,32 @@ static void test_work_parse_accepts(void **state)
 static void test_work_parse_rejects(void **state)
 {
 	static const char *const cases[] = {
-		"", "cpu", "cpu:", "cpu:0", "cpu:-5", "cpu:+5", "cpu: 5",
-		"cpu:5 ", "cpu:5x", "cpu:1.5", "cpu:1e3", "cpu:0x10",
-		"cpu:1000001", "cpu:4294967297", "cpu:18446744073709551617",
-		"io:", "io:0", "io:99999999", "gpu:5", "none:5", "None",
-		"CPU:5", ":5", "cpu:5:5", " none", "none ",
+		"",
+		"cpu",
+		"cpu:",
+		"cpu:0",
+		"cpu:-5",
+		"cpu:+5",
+		"cpu: 5",
+		"cpu:5 ",
+		"cpu:5x",
+		"cpu:1.5",
+		"cpu:1e3",
+		"cpu:0x10",
+		"cpu:1000001",
+		"cpu:4294967297",
+		"cpu:18446744073709551617",
+		"io:",
+		"io:0",
+		"io:99999999",
+		"gpu:5",
+		"none:5",
+		"None",
+		"CPU:5",
+		":5",
+		"cpu:5:5",
+		" none",
+		"none ",
 	};
 
 	(void)state;
@@ -79,8 +100,8 @@ static void test_work_parse_rejects(void **state)
 static void test_work_name_round_trip(void **state)
 {
 	static const char *const specs[] = {
-		"none", "cpu:1", "cpu:50", "cpu:1000000", "io:1", "io:50",
-		"io:1000000",
+		"none", "cpu:1", "cpu:50",     "cpu:1000000",
+		"io:1", "io:50", "io:1000000",
 	};
 
 	(void)state;
@@ -115,16 +136,16 @@ static void test_rounds_for(void **state)
 		uint64_t rounds, elapsed_ns;
 		unsigned target_us;
 	} cases[] = {
-		{ 20000, 1000000, 50 },       /* 20 per us: 1000 */
-		{ 20000, 163840, 50 },        /* 6103.5... */
-		{ 20000, 20000000, 1 },       /* exactly 1 */
-		{ 20000, 30000000, 3 },       /* 2 */
-		{ 3, 7, 1 },                  /* 428.57 */
-		{ 7, 3, 1000000 },            /* 2.33e9 */
-		{ 1, 1000, 1 },               /* 1 */
+		{ 20000, 1000000, 50 },		  /* 20 per us: 1000 */
+		{ 20000, 163840, 50 },		  /* 6103.5... */
+		{ 20000, 20000000, 1 },		  /* exactly 1 */
+		{ 20000, 30000000, 3 },		  /* 2 */
+		{ 3, 7, 1 },			  /* 428.57 */
+		{ 7, 3, 1000000 },		  /* 2.33e9 */
+		{ 1, 1000, 1 },			  /* 1 */
 		{ 1000000, 1000000000, 1000000 }, /* 1e9 */
 		{ 123456789, 987654321, 777 },
-		{ 20000, 1, 1000000 },        /* 2e13: the fastest clock */
+		{ 20000, 1, 1000000 }, /* 2e13: the fastest clock */
 		{ 20000, 123457, 50 },
 		{ 65536, 999999, 100 },
 	};
@@ -143,7 +164,8 @@ static void test_rounds_for(void **state)
 			tol = 1;
 		if (fabsl((long double)got - exact) > tol)
 			fail_msg("rounds_for(%llu, %llu, %u) = %llu, exact "
-				 "%.3Lf", (unsigned long long)cases[i].rounds,
+				 "%.3Lf",
+				 (unsigned long long)cases[i].rounds,
 				 (unsigned long long)cases[i].elapsed_ns,
 				 cases[i].target_us, (unsigned long long)got,
 				 exact);
@@ -270,7 +292,8 @@ static void check_size(size_t len)
 				if (ipcb_msg_check(buf, len, seqs[s]))
 					fail_msg("size %zu seq %llu: bit %u "
 						 "of byte %zu flipped, not "
-						 "detected", len,
+						 "detected",
+						 len,
 						 (unsigned long long)seqs[s],
 						 bit, i);
 				buf[i] ^= (unsigned char)(1u << bit);
