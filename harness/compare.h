@@ -100,7 +100,7 @@ struct ipcb_cmp_row {
 /* A context field that differs between the two runs. */
 struct ipcb_cmp_diff {
 	const char *field; /* "hostname", "kernel", ... */
-	char base[128], new_val[128];
+	char base[256], new_val[256];
 };
 
 #define IPCB_CMP_MAX_DIFFS 8

@@ -113,7 +113,7 @@ static size_t uds_max_msg(void)
 static int uds_setup(const struct ipcb_chan_config *cfg, void **chan,
 		     struct ipcb_chan_info *info)
 {
-	struct uds_chan *c;
+	struct uds_chan *c = NULL;
 	int rc;
 
 	(void)cfg;
@@ -211,7 +211,7 @@ static size_t udsp_max_msg(void)
 static int udsp_setup(const struct ipcb_chan_config *cfg, void **chan,
 		      struct ipcb_chan_info *info)
 {
-	struct uds_chan *c;
+	struct uds_chan *c = NULL;
 	int rc, sndbuf;
 
 	rc = uds_pair(SOCK_SEQPACKET, &c);
