@@ -13,9 +13,37 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+/* Frames up to this size are copied behind their header and sent with one
+ * plain write()/send(): measurably cheaper than gathering two pieces. */
+#define FRAMED_COPY_MAX 1024
+
+/* Writes all of buf, retrying on EINTR and partial writes. */
+static int framed_write_all(int fd, bool sock, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t w = sock ? send(fd, buf, len, MSG_NOSIGNAL)
+				 : write(fd, buf, len);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return errno == ECONNRESET ? -EPIPE : -errno;
+		}
+		buf += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
 int ipcb_framed_send(int fd, bool sock, const void *buf, size_t len)
 {
 	uint32_t hdr = (uint32_t)len;
+
+	if (len <= FRAMED_COPY_MAX) {
+		char frame[sizeof(hdr) + FRAMED_COPY_MAX];
+		memcpy(frame, &hdr, sizeof(hdr));
+		memcpy(frame + sizeof(hdr), buf, len);
+		return framed_write_all(fd, sock, frame, sizeof(hdr) + len);
+	}
 	struct iovec iov[2] = {
 		{ .iov_base = &hdr, .iov_len = sizeof(hdr) },
 		{ .iov_base = (void *)buf, .iov_len = len },

@@ -4,9 +4,10 @@
  * socket, TCP).
  *
  * A frame is a 4-byte length in host order followed by the payload, sent
- * with one writev()/sendmsg() so that a small message costs one system
- * call. The receiver reads into its own buffer, so a small message usually
- * costs one read() and often none (several frames arrive in one read); a
+ * with one system call: a small frame (up to 1 KiB) is copied behind its
+ * header and written, a larger one is gathered with writev()/sendmsg().
+ * The receiver reads into its own buffer, so a small message usually costs
+ * one read() and often none (several frames arrive in one read); a
  * message larger than the buffer is read straight into the caller's buffer
  * once its start has been copied out.
  */
