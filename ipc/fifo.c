@@ -11,7 +11,7 @@
  * data path is the same pipe buffer as any fifo's.
  *
  * The fifo is a byte stream carrying length-framed messages (framed.h),
- * one writev() per message and a buffered reader, so one consumer per
+ * one write per message and a buffered reader, so one consumer per
  * channel. Several producers may share it when every frame (4-byte length
  * plus payload) fits PIPE_BUF: the kernel writes those atomically, so
  * frames never interleave. Packet mode (O_DIRECT) is only for pipe2(), not

@@ -3,7 +3,7 @@
  *
  * One pipe per channel. With one producer and one consumer the pipe is a
  * byte stream carrying length-framed messages (framed.h): each message is
- * written with one writev(); a message larger than the pipe buffer is
+ * written with one system call; a message larger than the pipe buffer is
  * streamed whole and the consumer reads until it is complete. The consumer
  * reads into its own buffer so that a small message costs one read(), as a
  * real program would do it.
