@@ -29,12 +29,12 @@ printf 'limits: cache-line ping-pong %.0f ns (cpus 0,1), same CPU %.0f ns, futex
 rtt() {
 	"$bin" --transport "$1" --pattern latency --size 64 --cpus "$2" \
 		--duration "$secs" --warmup 0.1 --format json 2>/dev/null |
-		jq -r '.results[0] | select(.status=="ok") | .latency_ns.p50' || true
+		jq -r '.results[0] | select(.status=="ok") | .latency_ns.p50 // empty' || true
 }
 tput() {
 	"$bin" --transport "$1" --pattern throughput --size 64K --cpus 0,1 \
 		--duration "$secs" --warmup 0.1 --format json 2>/dev/null |
-		jq -r '.results[0] | select(.status=="ok") | .bytes_per_s' || true
+		jq -r '.results[0] | select(.status=="ok") | .bytes_per_s // empty' || true
 }
 # "-" for a number not measured (a transport that refuses the placement).
 num() { if [ -n "$1" ]; then jq -n "$2" | xargs printf "$3"; else printf -; fi; }
