@@ -308,7 +308,7 @@ static void placement(const struct ipcb_options *o, char *buf, size_t n)
 		snprintf(buf, n, "unpinned");
 		return;
 	}
-	len = (size_t)snprintf(buf, n, "pinned round-robin over cpus ");
+	len = (size_t)snprintf(buf, n, "pinned, pairs split over cpus ");
 	for (size_t i = 0; i < o->ncpus && len < n; i++)
 		len += (size_t)snprintf(buf + len, n - len, "%s%d",
 					i ? "," : "", o->cpus[i]);

@@ -5,9 +5,10 @@
  * trip, pong echoes); a throughput run has producers streaming to consumers,
  * pairwise (one channel per pair) or through one shared channel. Workers
  * are laid out in a fixed order (ping0, pong0, ping1, ...; or producer0,
- * consumer0, ...; shared: all producers, then all consumers) and worker i
- * runs on cpus[i % ncpus], so by default the two ends of a pair sit on
- * different CPUs.
+ * consumer0, ...; shared: all producers, then all consumers). With n CPUs
+ * in the list, producer (ping) i runs on cpus[i % n] and consumer (pong) i
+ * on cpus[(i + n/2) % n]: the two ends of a pair sit on different CPUs and
+ * the consumers, who do the per-message work, spread over all of them.
  *
  * Shared state lives in one MAP_SHARED control block: the start barrier
  * (a futex word), the measurement window, and per worker a result slot
@@ -156,9 +157,14 @@ static int make_plan(struct run *r)
 			};
 		}
 	}
-	for (unsigned i = 0; i < n; i++)
-		r->plan[i].cpu = r->cfg->pin ? r->cfg->cpus[i % r->cfg->ncpus]
-					     : -1;
+	for (unsigned i = 0; i < n; i++) {
+		const struct plan *p = &r->plan[i];
+		unsigned ncpus = r->cfg->ncpus;
+		bool cons = p->role == ROLE_PONG || p->role == ROLE_CONSUMER;
+		unsigned slot = cons ? (p->index + ncpus / 2) % ncpus
+				     : p->index % ncpus;
+		r->plan[i].cpu = r->cfg->pin ? r->cfg->cpus[slot] : -1;
+	}
 	return 0;
 }
 
@@ -175,6 +181,20 @@ static struct ipcb_chan_config chan_config(const struct run *r)
 		.run_tag = r->cfg->run_tag,
 		.index = *r->cfg->next_chan,
 	};
+}
+
+/* True when every worker of cfg is pinned to a CPU of its own. */
+static bool spinners_placed(const struct ipcb_run_config *cfg)
+{
+	struct run r = { .cfg = cfg };
+	bool distinct = cfg->pin && make_plan(&r) == 0;
+
+	for (unsigned i = 0; distinct && i < r.nworkers; i++)
+		for (unsigned j = 0; j < i; j++)
+			if (r.plan[i].cpu == r.plan[j].cpu)
+				distinct = false;
+	free(r.plan);
+	return distinct;
 }
 
 enum ipcb_run_fail ipcb_run_check(const struct ipcb_run_config *cfg, char *err,
@@ -206,22 +226,14 @@ enum ipcb_run_fail ipcb_run_check(const struct ipcb_run_config *cfg, char *err,
 		snprintf(err, errlen, "%s", why);
 		return IPCB_RUN_NOT_APPLICABLE;
 	}
-	if (cfg->t->caps & IPCB_CAP_SPINS) {
-		unsigned ncpu = cfg->pin ? cfg->ncpus : 0;
-		bool distinct = cfg->pin && cfg->key.procs <= ncpu;
-		for (unsigned i = 0; distinct && i < cfg->key.procs; i++)
-			for (unsigned j = 0; j < i; j++)
-				if (cfg->cpus[i] == cfg->cpus[j])
-					distinct = false;
-		if (!distinct) {
-			snprintf(err, errlen,
-				 "%s busy-polls: every worker needs a CPU of "
-				 "its own (a spinner sharing a CPU waits for "
-				 "the scheduler tick); pin %u workers to "
-				 "distinct CPUs with --cpus",
-				 cfg->t->name, cfg->key.procs);
-			return IPCB_RUN_NOT_APPLICABLE;
-		}
+	if ((cfg->t->caps & IPCB_CAP_SPINS) && !spinners_placed(cfg)) {
+		snprintf(
+			err, errlen,
+			"%s busy-polls: every worker needs a CPU of its own (a "
+			"spinner sharing a CPU waits for the scheduler tick); "
+			"pin %u workers to distinct CPUs with --cpus",
+			cfg->t->name, cfg->key.procs);
+		return IPCB_RUN_NOT_APPLICABLE;
 	}
 	return IPCB_RUN_OK;
 }

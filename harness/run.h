@@ -20,7 +20,8 @@ struct ipcb_run_config {
 	bool verify;
 	double duration_s, warmup_s, timeout_s;
 	bool pin;
-	const int *cpus; /* workers get cpus[i % ncpus] in worker order */
+	const int *cpus; /* producer i: cpus[i % n], consumer i:
+			  * cpus[(i + n/2) % n], n = ncpus */
 	unsigned ncpus;
 	const char *run_tag;
 	unsigned *next_chan; /* channel numbering, unique over the run */
