@@ -230,7 +230,9 @@ void ipcb_sweep_speedups(struct ipcb_results *r)
 					    : b->key.consumers == 1 &&
 						      b->key.producers ==
 							      x->key.producers);
-			if (b->status != IPCB_OK || !(seq || one) ||
+			/* A baseline is not compared with itself: 1.00x says
+			 * nothing that was measured. */
+			if (j == i || b->status != IPCB_OK || !(seq || one) ||
 			    !(b->msgs_per_s > 0))
 				continue;
 			x->speedup = x->msgs_per_s / b->msgs_per_s;
