@@ -76,7 +76,8 @@ struct ipcb_context {
 	char hostname[64], kernel[256], cpu_model[128];
 	unsigned cpu_count;
 	unsigned long mq_msg_max, mq_msgsize_max;
-	char placement[96]; /* "pinned round-robin 0,1", "cpus 0,0", "unpinned" */
+	/* "pinned, pairs split over cpus 0,1" or "unpinned" */
+	char placement[96];
 	double cpu_work_iters_per_us; /* calibration; NaN if no cpu work */
 	bool partial;		      /* interrupted: results are incomplete */
 	bool has_limits; /* the machine limits below were measured */

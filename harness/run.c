@@ -953,8 +953,8 @@ static void collect(struct run *r, struct ipcb_rep *rep,
 	}
 	if (off >= sizeof(res->cpus))
 		snprintf(res->cpus, sizeof(res->cpus),
-			 "%u workers round-robin "
-			 "over the CPU list in the context",
+			 "%u workers: producer i on cpus[i %% n], consumer i "
+			 "on cpus[(i + n/2) %% n] of the context's placement",
 			 r->nworkers);
 	if (!r->cfg->pin)
 		snprintf(res->cpus, sizeof(res->cpus), "-");
