@@ -1,6 +1,7 @@
 /*
  * common.c - small helpers shared by transports: names, whole-message
- * stream I/O, shared anonymous memory, peer liveness.
+ * stream I/O, shared anonymous memory, shared regions (memfd), peer
+ * liveness.
  */
 #define _GNU_SOURCE
 #include "ipc.h"
@@ -62,6 +63,60 @@ void *ipcb_map_shared(size_t len)
 	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
 		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	return p == MAP_FAILED ? NULL : p;
+}
+
+int ipcb_region_create(struct ipcb_region *r, size_t len)
+{
+	int rc;
+
+	r->base = NULL;
+	r->len = len;
+	r->fd = memfd_create("ipcb", MFD_CLOEXEC);
+	if (r->fd < 0)
+		return -errno;
+	if (ftruncate(r->fd, (off_t)len) < 0) {
+		rc = -errno;
+		goto err_close;
+	}
+	rc = ipcb_region_map(r, &r->base);
+	if (rc)
+		goto err_close;
+	return 0;
+
+err_close:
+	close(r->fd);
+	r->fd = -1;
+	return rc;
+}
+
+int ipcb_region_map(const struct ipcb_region *r, void **view)
+{
+	void *p;
+
+	if (r->fd < 0)
+		return -EBADF;
+	p = mmap(NULL, r->len, PROT_READ | PROT_WRITE, MAP_SHARED, r->fd, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	*view = p;
+	return 0;
+}
+
+void ipcb_region_release(struct ipcb_region *r)
+{
+	if (r->base) {
+		munmap(r->base, r->len);
+		r->base = NULL;
+	}
+	if (r->fd >= 0) {
+		close(r->fd);
+		r->fd = -1;
+	}
+}
+
+void ipcb_region_unmap(void *view, size_t len)
+{
+	munmap(view, len);
 }
 
 /* Syscalls only, no stdio or malloc: sysv-mq's watcher thread calls this

@@ -2,11 +2,11 @@
  * eventfd.c - a shared-memory ring with eventfd(2) doorbells.
  *
  * The payload travels in a ring of slots (shm_ring.h: 16 slots of max_msg
- * bytes, fewer for large messages) in anonymous shared memory created at
- * setup and inherited across fork, so nothing is named. Two eventfds in
- * semaphore mode (EFD_SEMAPHORE: each read takes one) count the slots, as
- * the semaphores of the textbook bounded buffer do: "full" rings the
- * consumer, "free" the producer. send reads free, copies into the next
+ * bytes, fewer for large messages) in a shared region created at setup
+ * (ipcb_region_create(): an unnamed memfd, so nothing is named). Two
+ * eventfds in semaphore mode (EFD_SEMAPHORE: each read takes one) count the
+ * slots, as the semaphores of the textbook bounded buffer do: "full" rings
+ * the consumer, "free" the producer. send reads free, copies into the next
  * slot and writes full; recv is the mirror image. One producer and one
  * consumer, so no lock.
  *
@@ -16,10 +16,10 @@
  * that a blocked peer notices at once.
  *
  * Handles: attach duplicates both eventfds and gives the endpoint its own
- * mapping of the ring, a second mapping of the same shared pages made with
- * mremap(old_size 0), so that drop and seal may unmap the creator's mapping
- * (the inherited copy, in a forked worker) and close its eventfds while
- * endpoints run, and each endpoint unmaps its own at detach.
+ * view of the ring, mapped from the region's memfd, so that drop and seal
+ * may unmap the creator's view and close its memfd and eventfds (the
+ * inherited copies, in a forked worker) while endpoints run, and each
+ * endpoint unmaps its own at detach.
  */
 #define _GNU_SOURCE
 #include "shm_ring.h"
@@ -30,14 +30,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 struct evfd_chan {
-	struct shmring *ring; /* the creator's mapping, until seal */
-	size_t size;
-	int full; /* eventfd: slots the consumer may drain */
-	int free; /* eventfd: slots the producer may fill */
+	struct ipcb_region region; /* the ring; released at drop and seal */
+	int full;		   /* eventfd: slots the consumer may drain */
+	int free;		   /* eventfd: slots the producer may fill */
 };
 
 struct evfd_ep {
@@ -66,23 +64,20 @@ static int evfd_setup(const struct ipcb_chan_config *cfg, void **chan,
 	if (!c)
 		return -ENOMEM;
 	shmring_geometry(cfg, &nslots, &stride);
-	c->size = shmring_bytes(cfg);
-	c->ring = ipcb_map_shared(c->size);
-	if (!c->ring) {
-		rc = -ENOMEM;
+	rc = ipcb_region_create(&c->region, shmring_bytes(cfg));
+	if (rc)
 		goto err_free;
-	}
 	c->full = eventfd(0, flags);
 	if (c->full < 0) {
 		rc = -errno;
-		goto err_unmap;
+		goto err_release;
 	}
 	c->free = eventfd(nslots, flags);
 	if (c->free < 0) {
 		rc = -errno;
 		goto err_close_full;
 	}
-	shmring_init(c->ring, cfg);
+	shmring_init(c->region.base, cfg);
 	info->chunk = 0;
 	snprintf(info->detail, sizeof(info->detail),
 		 "%u slots x %zu B, eventfd doorbells full/free", nslots,
@@ -92,8 +87,8 @@ static int evfd_setup(const struct ipcb_chan_config *cfg, void **chan,
 
 err_close_full:
 	close(c->full);
-err_unmap:
-	munmap(c->ring, c->size);
+err_release:
+	ipcb_region_release(&c->region);
 err_free:
 	free(c);
 	return rc;
@@ -103,20 +98,16 @@ static int evfd_attach(void *chan, enum ipcb_role role, void **ep)
 {
 	struct evfd_chan *c = chan;
 	struct evfd_ep *e = malloc(sizeof(*e));
+	void *view;
 	int rc;
 
 	if (!e)
 		return -ENOMEM;
-	if (!c->ring) {
-		rc = -EBADF;
+	rc = ipcb_region_map(&c->region, &view);
+	if (rc)
 		goto err_free;
-	}
-	e->ring = mremap(c->ring, 0, c->size, MREMAP_MAYMOVE);
-	if (e->ring == MAP_FAILED) {
-		rc = -errno;
-		goto err_free;
-	}
-	e->size = c->size;
+	e->ring = view;
+	e->size = c->region.len;
 	e->full = fcntl(c->full, F_DUPFD_CLOEXEC, 0);
 	if (e->full < 0) {
 		rc = -errno;
@@ -141,7 +132,7 @@ err_close_free:
 err_close_full:
 	close(e->full);
 err_unmap:
-	munmap(e->ring, e->size);
+	ipcb_region_unmap(e->ring, e->size);
 err_free:
 	free(e);
 	return rc;
@@ -151,21 +142,20 @@ static void evfd_need(const struct ipcb_chan_config *cfg,
 		      struct ipcb_need *need)
 {
 	(void)cfg;
-	need->fds = 2;
+	need->fds = 3; /* the region's memfd and two eventfds, until seal */
 }
 
-/* Unmaps and closes the creator's handles (the inherited copies in a
- * forked worker). Nothing is named, so seal does the same. */
+/* Releases the region and closes the creator's eventfds (the inherited
+ * copies in a forked worker). Nothing is named, so seal does the same. */
 static void evfd_drop(void *chan)
 {
 	struct evfd_chan *c = chan;
 
-	if (!c->ring)
+	if (c->region.fd < 0)
 		return;
-	munmap(c->ring, c->size);
+	ipcb_region_release(&c->region);
 	close(c->full);
 	close(c->free);
-	c->ring = NULL;
 }
 
 static void evfd_teardown(void *chan)
@@ -265,7 +255,7 @@ static void evfd_detach(void *ep)
 	eventfd_write(e->role == IPCB_PRODUCER ? e->full : e->free, 1);
 	close(e->full);
 	close(e->free);
-	munmap(e->ring, e->size);
+	ipcb_region_unmap(e->ring, e->size);
 	free(e);
 }
 

@@ -142,6 +142,40 @@ int ipcb_read_full(int fd, void *buf, size_t len);
 int ipcb_write_full(int fd, const void *buf, size_t len);
 /* Shared anonymous memory that survives fork (MAP_SHARED|MAP_ANONYMOUS). */
 void *ipcb_map_shared(size_t len);
+
+/*
+ * A shared region: memory that every endpoint maps for itself, so that the
+ * creator's view can go (drop, seal) while endpoints use theirs. It lives
+ * in a memfd, which has no name in any namespace: nothing can leak, and
+ * the pages go with the last fd and mapping. Use:
+ *
+ *   setup     ipcb_region_create(): the fd (held until release, so need()
+ *             counts one fd) and the creator's view at base, zero-filled.
+ *   attach    ipcb_region_map(): a view of the endpoint's own, from the
+ *             fd; in the creator's process (threads) or in a forked child,
+ *             which inherited the fd.
+ *   drop/seal ipcb_region_release(): closes the fd and unmaps the
+ *             creator's view (the inherited copies, in a forked child).
+ *             Idempotent, so teardown may call it again.
+ *   detach    ipcb_region_unmap() of the endpoint's view.
+ */
+struct ipcb_region {
+	void *base; /* the creator's view; NULL once released */
+	size_t len; /* bytes of the region and of every view */
+	int fd;	    /* the memfd (close-on-exec); -1 once released */
+};
+
+/* Creates a zero-filled region of len bytes. 0 or -errno (r is then
+ * released: base NULL, fd -1). */
+int ipcb_region_create(struct ipcb_region *r, size_t len);
+/* Maps a new view of r into *view; -EBADF once r is released. */
+int ipcb_region_map(const struct ipcb_region *r, void **view);
+/* Closes r's fd and unmaps the creator's view; views made by
+ * ipcb_region_map() stay valid. */
+void ipcb_region_release(struct ipcb_region *r);
+/* Unmaps a view made by ipcb_region_map() of a region of len bytes. */
+void ipcb_region_unmap(void *view, size_t len);
+
 /* True while process pid exists and is not a zombie (slow path only: it
  * reads /proc). */
 bool ipcb_pid_alive(pid_t pid);

@@ -19,9 +19,10 @@
  * (ipcb_pid_alive(), checked about every NULL_CHECK_NS while waiting). A
  * peer that has not attached yet is waited for; one that dies before it
  * attaches cannot be seen, and the harness must notice that worker's death
- * itself. Each endpoint maps its own view of the block (mremap() of a
- * shared mapping with old size 0 duplicates it), so seal and teardown may
- * unmap the creator's view while endpoints are in use.
+ * itself. The block is a shared region (ipcb_region_create(): an unnamed
+ * memfd, so nothing can leak) of which each endpoint maps its own view, so
+ * drop and seal may close the creator's fd and unmap its view while
+ * endpoints are in use.
  */
 #define _GNU_SOURCE
 #include "ipc.h"
@@ -32,7 +33,6 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -68,8 +68,7 @@ struct null_shared {
 };
 
 struct null_chan {
-	struct null_shared *sh; /* the creator's view; NULL once unmapped */
-	size_t max_msg;
+	struct ipcb_region region; /* of one struct null_shared */
 };
 
 struct null_ep {
@@ -89,21 +88,24 @@ static int null_setup(const struct ipcb_chan_config *cfg, void **chan,
 		      struct ipcb_chan_info *info)
 {
 	struct null_chan *c = malloc(sizeof(*c));
+	struct null_shared *sh;
+	int rc;
 
 	if (!c)
 		return -ENOMEM;
-	c->sh = ipcb_map_shared(sizeof(*c->sh));
-	if (!c->sh) {
+	rc = ipcb_region_create(&c->region, sizeof(*sh));
+	if (rc) {
 		free(c);
-		return -ENOMEM;
+		return rc;
 	}
-	atomic_init(&c->sh->sent, 0);
-	atomic_init(&c->sh->received, 0);
+	sh = c->region.base;
+	atomic_init(&sh->sent, 0);
+	atomic_init(&sh->received, 0);
 	for (int i = 0; i < 2; i++) {
-		atomic_init(&c->sh->end[i].state, NULL_ABSENT);
-		c->sh->end[i].pid = 0;
+		atomic_init(&sh->end[i].state, NULL_ABSENT);
+		sh->end[i].pid = 0;
 	}
-	c->sh->max_msg = c->max_msg = cfg->max_msg;
+	sh->max_msg = cfg->max_msg;
 	info->chunk = 0;
 	snprintf(info->detail, sizeof(info->detail),
 		 "no payload; shared counters, at most %d unreceived",
@@ -117,16 +119,17 @@ static int null_attach(void *chan, enum ipcb_role role, void **ep)
 	struct null_chan *c = chan;
 	struct null_ep *e = malloc(sizeof(*e));
 	struct null_shared *sh;
+	void *view;
+	int rc;
 
 	if (!e)
 		return -ENOMEM;
-	sh = mremap(c->sh, 0, sizeof(*sh), MREMAP_MAYMOVE);
-	if (sh == MAP_FAILED) {
-		int err = -errno;
+	rc = ipcb_region_map(&c->region, &view);
+	if (rc) {
 		free(e);
-		return err;
+		return rc;
 	}
-	e->sh = sh;
+	e->sh = sh = view;
 	e->role = role;
 	e->max_msg = sh->max_msg;
 	e->count = atomic_load_explicit(role == IPCB_PRODUCER ? &sh->sent
@@ -142,15 +145,20 @@ static int null_attach(void *chan, enum ipcb_role role, void **ep)
 	return 0;
 }
 
-/* Unmaps the creator's view; endpoints keep their own. */
+static void null_need(const struct ipcb_chan_config *cfg,
+		      struct ipcb_need *need)
+{
+	(void)cfg;
+	need->fds = 1; /* the region's memfd, until seal */
+}
+
+/* Closes the region's fd and unmaps the creator's view; endpoints keep
+ * their own views. */
 static void null_drop(void *chan)
 {
 	struct null_chan *c = chan;
 
-	if (c->sh) {
-		munmap(c->sh, sizeof(*c->sh));
-		c->sh = NULL;
-	}
+	ipcb_region_release(&c->region);
 }
 
 static void null_teardown(void *chan)
@@ -268,7 +276,7 @@ static void null_detach(void *ep)
 
 	atomic_store_explicit(&e->sh->end[e->role].state, NULL_DETACHED,
 			      memory_order_release);
-	munmap(e->sh, sizeof(*e->sh));
+	ipcb_region_unmap(e->sh, sizeof(*e->sh));
 	free(e);
 }
 
@@ -280,6 +288,7 @@ const struct ipcb_transport ipcb_null_transport = {
 	.max_msg = null_max_msg,
 	.setup = null_setup,
 	.attach = null_attach,
+	.need = null_need,
 	.drop = null_drop,
 	.seal = null_drop,
 	.teardown = null_teardown,

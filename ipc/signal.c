@@ -5,12 +5,12 @@
  * Every message is one queued signal, SIGRTMIN + SIGNAL_RTOFF (4) in every
  * process, sent to the consumer's pid. Messages of at most 8 bytes (the
  * size of union sigval) travel inline in the signal's value. A larger
- * message is copied into a slot of a ring in shared memory
- * (MAP_SHARED|MAP_ANONYMOUS, made in setup, inherited across fork) and the
- * signal is its doorbell, its value carrying slot index and length. The
- * length of an inline message lives in the shared ring too (lens[], one per
- * slot): it cannot be encoded in the choice of signal number, because the
- * kernel delivers the lowest pending signal number first and messages of
+ * message is copied into a slot of a ring in shared memory (a shared
+ * region made in setup: an unnamed memfd, see below) and the signal is its
+ * doorbell, its value carrying slot index and length. The length of an
+ * inline message lives in the shared ring too (lens[], one per slot): it
+ * cannot be encoded in the choice of signal number, because the kernel
+ * delivers the lowest pending signal number first and messages of
  * different lengths would be reordered; signals of one number are queued
  * and delivered in order.
  *
@@ -50,9 +50,10 @@
  * (kill(pid, 0) succeeds), so a peer must be reaped to be seen dead; a
  * reused pid of a dead consumer would receive the signal.
  *
- * Endpoints map the shared block again at attach (mremap with old size 0
- * duplicates a shared mapping), so seal and teardown may unmap the
- * channel's copy while endpoints are in use. Requires a 64-bit sigval.
+ * Each endpoint maps its own view of the shared block at attach, from the
+ * region's memfd (ipcb_region_map()), so drop and seal may close the fd
+ * and unmap the channel's view while endpoints are in use. The memfd has
+ * no name, so nothing can leak. Requires a 64-bit sigval.
  */
 #define _GNU_SOURCE
 #include "ipc.h"
@@ -63,7 +64,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -102,8 +102,7 @@ struct signal_shared {
 };
 
 struct signal_chan {
-	struct signal_shared *sh; /* the creator's mapping; NULL once gone */
-	size_t map_len;
+	struct ipcb_region region; /* the shared block, then slot data */
 	size_t max_msg;
 	size_t stride; /* bytes per slot; 0 when all is inline */
 	uint32_t nslots;
@@ -166,6 +165,7 @@ static uint32_t signal_nslots(size_t stride)
 static void signal_need(const struct ipcb_chan_config *cfg,
 			struct ipcb_need *need)
 {
+	need->fds = 1; /* the region's memfd, until seal */
 	/* Every slot's signal plus the end-of-stream one. */
 	need->sigpending = signal_nslots(signal_stride(cfg->max_msg)) + 1;
 }
@@ -181,6 +181,8 @@ static int signal_setup(const struct ipcb_chan_config *cfg, void **chan,
 {
 	struct signal_chan *c;
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	size_t len;
+	int rc;
 
 	if (SIGRTMIN + SIGNAL_RTOFF > SIGRTMAX)
 		return -EOPNOTSUPP;
@@ -191,13 +193,11 @@ static int signal_setup(const struct ipcb_chan_config *cfg, void **chan,
 	c->max_msg = cfg->max_msg;
 	c->stride = signal_stride(cfg->max_msg);
 	c->nslots = signal_nslots(c->stride);
-	c->map_len = (sizeof(struct signal_shared) + c->nslots * c->stride +
-		      page - 1) &
-		     ~(page - 1);
-	c->sh = ipcb_map_shared(c->map_len);
-	if (!c->sh) {
+	len = sizeof(struct signal_shared) + c->nslots * c->stride;
+	rc = ipcb_region_create(&c->region, (len + page - 1) & ~(page - 1));
+	if (rc) {
 		free(c);
-		return -ENOMEM;
+		return rc;
 	}
 	info->chunk = 0;
 	if (c->stride)
@@ -271,20 +271,15 @@ static int signal_attach(void *chan, enum ipcb_role role, void **ep)
 	void *map;
 	int rc;
 
-	if (!c->sh)
-		return -EBADF;
 	e = calloc(1, sizeof(*e));
 	if (!e)
 		return -ENOMEM;
-	/* Old size 0: a second mapping of the same shared pages. */
-	map = mremap(c->sh, 0, c->map_len, MREMAP_MAYMOVE);
-	if (map == MAP_FAILED) {
-		rc = -errno;
+	rc = ipcb_region_map(&c->region, &map);
+	if (rc)
 		goto err_free;
-	}
 	e->sh = map;
 	e->data = (unsigned char *)map + sizeof(struct signal_shared);
-	e->map_len = c->map_len;
+	e->map_len = c->region.len;
 	e->max_msg = c->max_msg;
 	e->stride = c->stride;
 	e->nslots = c->nslots;
@@ -299,21 +294,19 @@ static int signal_attach(void *chan, enum ipcb_role role, void **ep)
 	return 0;
 
 err_unmap:
-	munmap(e->sh, e->map_len);
+	ipcb_region_unmap(e->sh, e->map_len);
 err_free:
 	free(e);
 	return rc;
 }
 
-/* Unmaps the creator's copy: endpoints have their own. */
+/* Closes the region's fd and unmaps the creator's view: endpoints have
+ * their own. */
 static void signal_drop(void *chan)
 {
 	struct signal_chan *c = chan;
 
-	if (c->sh) {
-		munmap(c->sh, c->map_len);
-		c->sh = NULL;
-	}
+	ipcb_region_release(&c->region);
 }
 
 static void signal_teardown(void *chan)
@@ -557,7 +550,7 @@ static void signal_detach(void *ep)
 		if (e->peer)
 			signal_ring(e, end);
 	}
-	munmap(e->sh, e->map_len);
+	ipcb_region_unmap(e->sh, e->map_len);
 	free(e);
 }
 

@@ -9,15 +9,8 @@
 # BUILD_DIR holds bench/ipcbench; a build without sanitizers (valgrind
 # cannot run ASan binaries). IPCB_VALGRIND_TRANSPORTS="pipe shm" limits the
 # run to those. Each process writes its own log; the logs of a failing
-# transport are printed.
-#
-# Valgrind refuses mremap() with an old size of 0 (EINVAL; the kernel
-# allows it for shared mappings: a second mapping of the same pages), so a
-# transport whose endpoints map their shared block that way cannot run
-# under it. A run that fails with no valgrind error is traced once more
-# (--trace-syscalls); when that refusal is what failed it, the transport
-# is reported as skipped, not failed. Exit 0 passed (skips included), 1
-# failed, 77 skipped (no valgrind).
+# transport are printed. Exit 0 passed, 1 failed, 77 skipped (no
+# valgrind).
 set -euo pipefail
 
 build=${1:-}
@@ -44,18 +37,17 @@ else
 	mapfile -t transports < <("$ipcb" list | tail -n +3 | awk '{print $1}')
 fi
 
-# vg DIR T [VALGRIND-OPTIONS...]: ipcbench on transport T under valgrind,
-# a log per process in DIR; returns ipcbench's exit status.
+# vg DIR T: ipcbench on transport T under valgrind, a log per process in
+# DIR; returns ipcbench's exit status.
 vg() {
 	local dir=$1 t=$2
-	shift 2
 	mkdir -p "$dir"
 	# Workers start slowly under valgrind: a warmup that lets it translate
 	# the code before the window, a generous watchdog, and an outer
 	# timeout in case the watchdog itself is stuck.
 	timeout --signal=KILL 900 valgrind --error-exitcode=1 \
 		--leak-check=full --errors-for-leak-kinds=definite \
-		--trace-children=yes --log-file="$dir/%p.log" "$@" \
+		--trace-children=yes --log-file="$dir/%p.log" \
 		"$ipcb" --transport "$t" --procs 2 --size 64 --warmup 0.2 \
 		--duration 0.2 --verify --timeout 600 --format csv \
 		>"$dir/out" 2>"$dir/err"
@@ -68,7 +60,6 @@ errors_in() {
 }
 
 clean=()
-skipped=()
 dirty=()
 for t in "${transports[@]}"; do
 	t0=$SECONDS
@@ -79,15 +70,6 @@ for t in "${transports[@]}"; do
 		echo "ok - $t: valgrind-clean ($(ls "$tmp/$t"/*.log | wc -l)" \
 			"processes, $((SECONDS - t0)) s)"
 		clean+=("$t")
-		continue
-	fi
-	if [ "$errors" -eq 0 ] &&
-	    ! vg "$tmp/$t.trace" "$t" --trace-syscalls=yes &&
-	    grep -q 'sys_mremap ( 0x[0-9a-f]*, 0, .*Failure(0x16)' \
-		    "$tmp/$t.trace"/*.log; then
-		echo "skip - $t: cannot run under valgrind, which refuses" \
-			"its mremap(old size 0) with EINVAL"
-		skipped+=("$t")
 		continue
 	fi
 	echo "not ok - $t: ipcbench exited $rc, $errors valgrind error(s)"
@@ -102,7 +84,6 @@ for t in "${transports[@]}"; do
 done
 
 echo "valgrind-clean: ${clean[*]:-none}"
-echo "skipped (cannot run under valgrind): ${skipped[*]:-none}"
 if [ "${#dirty[@]}" -ne 0 ]; then
 	echo "not clean: ${dirty[*]}"
 	exit 1
