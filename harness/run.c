@@ -263,7 +263,7 @@ static void fail(struct worker *k, int rc, const char *what, int chan)
 
 /* Checks one received message against what its producer sent before.
  * Returns false for the end marker. */
-static bool account(struct worker *k, size_t len, uint64_t now, bool timed)
+static bool account(struct worker *k, size_t len, uint64_t now)
 {
 	struct run *r = k->r;
 	const struct plan *p = &r->plan[k->w];
@@ -287,8 +287,11 @@ static bool account(struct worker *k, size_t len, uint64_t now, bool timed)
 	t->sum += n;
 	if (k->verify && !ipcb_msg_check(k->rxbuf, len, h.seq))
 		s->corrupt++;
-	if (timed && now >= r->ctl->t_measure && now < r->ctl->t_end) {
-		ipcb_hist_record(&s->hist, now - h.send_ns);
+	/* now is 0 where nothing is timed here (a pong); a transport without
+	 * payload carries no send time, so it is counted but not timed. */
+	if (now >= r->ctl->t_measure && now < r->ctl->t_end) {
+		if (k->payload)
+			ipcb_hist_record(&s->hist, now - h.send_ns);
 		s->measured++;
 	}
 	return true;
@@ -378,11 +381,8 @@ static void run_consumer(struct worker *k)
 			     p->rx);
 			return;
 		}
-		if (!account(k, len, now, k->payload && now))
+		if (!account(k, len, now))
 			return;
-		if (!k->payload && now >= r->ctl->t_measure &&
-		    now < r->ctl->t_end)
-			r->slot[k->w].measured++;
 		k->sink += ipcb_work_do(&r->cfg->work, k->rxbuf, len);
 		if (p->role == ROLE_PONG) {
 			rc = t->send(k->tx, k->rxbuf, len);
